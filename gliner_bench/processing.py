@@ -1,0 +1,203 @@
+"""Text -> words -> prompted, tokenised batches. Pure data preparation, no model.
+
+The steps follow the reference (gliner 0.2.29, brief section 1): words from the regex splitter with char
+offsets; a prompt ``[<<ENT>>, label1, <<ENT>>, label2, ..., <<SEP>>]`` in front of the words; the tokenizer
+run on pre-split words; a words mask that marks, for each text word, the subtoken(s) that represent it.
+One difference on purpose: texts longer than the encoder's window are split into overlapping windows
+(``plan_windows``) instead of being truncated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+# The reference's "whitespace" splitter is this regex (data_processing/tokenizer.py:49).
+WORD_PATTERN = re.compile(r"\w+(?:[-_]\w+)*|\S")
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text split into words, with char offsets (end exclusive)."""
+
+    text: str
+    tokens: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def split_words(text: str, splitter: str = "whitespace") -> Words:
+    if splitter != "whitespace":
+        raise ValueError(
+            f"words_splitter_type {splitter!r} is not supported; gliner-bench implements the reference's "
+            "default 'whitespace' splitter (regex \\w+(?:[-_]\\w+)*|\\S)."
+        )
+    matches = list(WORD_PATTERN.finditer(text))
+    return Words(text, [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches])
+
+
+# ---------------------------------------------------------------------------------------------- labels
+@dataclass(frozen=True)
+class LabelSet:
+    """Labels as prompted (``prompts``) and as returned (``names``); equal unless descriptions are given."""
+
+    prompts: list[str]
+    names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+
+def normalize_labels(labels: Sequence[str] | Mapping[str, str] | str) -> LabelSet:
+    """Validate and de-duplicate (in order) a label list, or a ``{name: description}`` mapping.
+
+    Raises ``ValueError`` with the call to write when the labels cannot be used.
+    """
+    example = "e.g. model.predict_entities(text, ['person', 'organization', 'location'])"
+    if isinstance(labels, str):
+        labels = [labels]
+    if isinstance(labels, Mapping):
+        names, prompts = [], []
+        for name, description in labels.items():
+            if not isinstance(name, str) or not isinstance(description, str):
+                raise ValueError(
+                    "Label descriptions must map label names to description strings, "
+                    "e.g. {'person': 'a human being'}."
+                )
+            if not name.strip() or not description.strip():
+                raise ValueError(f"Label {name!r} has a blank name or description; give non-empty strings.")
+            names.append(name)
+            prompts.append(description)
+        if len(set(prompts)) != len(prompts):
+            raise ValueError("Label descriptions must be unique within a label set.")
+        if not names:
+            raise ValueError(f"Pass at least one entity label, {example}.")
+        return LabelSet(prompts, names)
+    if labels is None or not isinstance(labels, Sequence) or len(labels) == 0:
+        raise ValueError(f"Pass at least one entity label, {example}.")
+    for label in labels:
+        if not isinstance(label, str):
+            raise ValueError(
+                f"Every label must be a string; got {type(label).__name__} ({label!r}). {example[0].upper()}"
+                f"{example[1:]}."
+            )
+        if not label.strip():
+            raise ValueError(f"Labels must not be blank (got {label!r}); {example}.")
+    unique = list(dict.fromkeys(labels))
+    return LabelSet(unique, unique)
+
+
+# ---------------------------------------------------------------------------------------------- windows
+@dataclass(frozen=True)
+class Window:
+    """A slice ``[start, end)`` of a text's words that is encoded on its own."""
+
+    text_index: int
+    start: int
+    end: int
+
+
+def plan_windows(
+    subtokens_per_word: Sequence[int], max_words: int, max_text_tokens: int, min_overlap: int
+) -> list[tuple[int, int]]:
+    """Cover ``len(subtokens_per_word)`` words with windows of at most ``max_words`` words and at most
+    ``max_text_tokens`` subtokens.
+
+    Consecutive windows share ``max(min_overlap, window // 4)`` words, so with ``min_overlap > max_width``
+    every span of up to ``max_width`` words lies whole inside some window, with context around it.
+    Returns ``[(start, end), ...]``, ``end`` exclusive; one window when the text fits. A word that alone
+    exceeds the token budget gets a window of its own (the tokenizer truncates it).
+    """
+    n = len(subtokens_per_word)
+    if n == 0:
+        return [(0, 0)]
+    windows = []
+    start = 0
+    while True:
+        end, tokens = start, 0
+        while end < n and end - start < max_words and tokens + subtokens_per_word[end] <= max_text_tokens:
+            tokens += subtokens_per_word[end]
+            end += 1
+        end = max(end, start + 1)
+        windows.append((start, end))
+        if end >= n:
+            return windows
+        overlap = max(min_overlap, (end - start) // 4)
+        start = max(end - overlap, start + 1)  # always move forward
+
+
+# ---------------------------------------------------------------------------------------------- batches
+def prompt_words(labels: LabelSet, ent_token: str, sep_token: str) -> list[str]:
+    prompt: list[str] = []
+    for label in labels.prompts:
+        prompt += [ent_token, label]
+    return prompt + [sep_token]
+
+
+def tokenize_batch(
+    tokenizer,
+    word_lists: Sequence[Sequence[str]],
+    prompts: Sequence[Sequence[str]],
+    subtoken_pooling: str = "first",
+    max_length: int | None = None,
+) -> dict[str, torch.Tensor]:
+    """Tokenise ``prompt + words`` for each row and build the words mask.
+
+    Returns ``input_ids``, ``attention_mask`` (B, L), ``words_mask`` (B, L) where a selected subtoken of
+    text word ``i`` holds ``i + 1`` (prompt words and special tokens hold 0), and ``text_lengths`` (B,).
+    Word indices come from the tokenizer's ``word_ids``, so a word that yields no subtoken (e.g. a lone
+    zero-width character) leaves the following words in place; the reference counts distinct word ids
+    instead and shifts every later word by one in that case.
+    """
+    enc = tokenizer(
+        [list(prompt) + list(words) for prompt, words in zip(prompts, word_lists)],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=max_length,
+        padding="longest",
+        return_tensors="pt",
+    )
+    words_mask = np.zeros(enc["input_ids"].shape, dtype=np.int64)  # (B, L)
+    for row, prompt in enumerate(prompts):
+        word_ids = np.array([-1 if w is None else w for w in enc.word_ids(row)], dtype=np.int64)
+        text_word = word_ids - len(prompt)  # 0-based index into the text's words; < 0 for prompt/special
+        previous = np.concatenate([[-2], word_ids[:-1]])
+        following = np.concatenate([word_ids[1:], [-2]])
+        if subtoken_pooling == "first":
+            selected = word_ids != previous
+        elif subtoken_pooling == "last":
+            selected = word_ids != following
+        else:  # mean / max pool every subtoken of the word
+            selected = np.ones_like(word_ids, dtype=bool)
+        selected &= text_word >= 0
+        words_mask[row, selected] = text_word[selected] + 1
+    return {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "words_mask": torch.from_numpy(words_mask),
+        "text_lengths": torch.tensor([len(words) for words in word_lists], dtype=torch.long),
+    }
+
+
+def subtoken_counts(tokenizer, words: Sequence[str]) -> list[int]:
+    """Subtokens per word, as the tokenizer splits pre-split words (each word on its own)."""
+    if not words:
+        return []
+    enc = tokenizer(list(words), is_split_into_words=True, add_special_tokens=False)
+    counts = np.bincount(np.array([w for w in enc.word_ids() if w is not None], dtype=np.int64),
+                         minlength=len(words))
+    return counts.tolist()
+
+
+def span_indices(num_words: int, max_width: int) -> torch.Tensor:
+    """All spans start-major, widths 0..K-1: ``(W*K, 2)`` inclusive word bounds (may run past the end)."""
+    starts = torch.arange(num_words).repeat_interleave(max_width)
+    widths = torch.arange(max_width).repeat(num_words)
+    return torch.stack([starts, starts + widths], dim=-1)

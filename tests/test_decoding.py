@@ -1,0 +1,113 @@
+"""Decoding is pure: checked on hand-made score tensors, no model."""
+
+import torch
+
+from gliner_bench.decoding import Span, greedy_decode, merge_windows, span_candidates, token_candidates
+
+
+def span_probs(W, K, C, entries):
+    p = torch.zeros(W, K, C)
+    for (s, k, c), v in entries.items():
+        p[s, k, c] = v
+    return p
+
+
+def test_span_candidates_threshold_is_strict_and_spans_stay_inside_text():
+    p = span_probs(4, 3, 2, {(0, 0, 0): 0.5, (0, 1, 1): 0.9, (2, 2, 0): 0.99, (3, 0, 1): 0.7})
+    got = span_candidates(p, num_words=4, num_labels=2, threshold=0.5)
+    # (0,0,0) equals the threshold -> out; (2,2,0) ends at word 4 (outside a 4-word text) -> out
+    assert [(s.start, s.end, s.label) for s in got] == [(0, 1, 1), (3, 3, 1)]
+    assert abs(got[0].score - 0.9) < 1e-6
+
+
+def test_span_candidates_ignore_padded_label_slots():
+    p = span_probs(2, 1, 3, {(0, 0, 2): 0.9, (1, 0, 0): 0.8})
+    got = span_candidates(p, num_words=2, num_labels=2, threshold=0.5)
+    assert [(s.start, s.label) for s in got] == [(1, 0)]
+
+
+def test_greedy_flat_keeps_best_non_overlapping_sorted_by_start():
+    cands = [Span(0, 2, 0, 0.6), Span(1, 1, 1, 0.9), Span(3, 4, 0, 0.7), Span(4, 5, 1, 0.65)]
+    got = greedy_decode(cands, flat_ner=True)
+    assert got == [Span(1, 1, 1, 0.9), Span(3, 4, 0, 0.7)]
+
+
+def test_greedy_nested_allows_nesting_but_not_partial_overlap():
+    cands = [Span(0, 3, 0, 0.9), Span(1, 2, 1, 0.8), Span(2, 5, 0, 0.85)]
+    got = greedy_decode(cands, flat_ner=False)
+    assert got == [Span(0, 3, 0, 0.9), Span(1, 2, 1, 0.8)]
+
+
+def test_same_span_twice_only_with_multi_label():
+    cands = [Span(0, 1, 0, 0.9), Span(0, 1, 1, 0.8), Span(1, 2, 1, 0.7)]
+    assert greedy_decode(cands, flat_ner=True) == [Span(0, 1, 0, 0.9)]
+    # multi_label: the same span may carry several labels; a different overlapping span still clashes (flat)
+    assert greedy_decode(cands, flat_ner=True, multi_label=True) == [Span(0, 1, 0, 0.9), Span(0, 1, 1, 0.8)]
+
+
+def test_greedy_ties_keep_candidate_order():
+    cands = [Span(0, 1, 1, 0.8), Span(0, 1, 0, 0.8)]
+    assert greedy_decode(cands) == [Span(0, 1, 1, 0.8)]
+
+
+def token_probs(W, C, starts=(), ends=(), insides=()):
+    p = torch.zeros(W, C, 3)
+    for idx, channel in ((starts, 0), (ends, 1), (insides, 2)):
+        for (w, c), v in idx:
+            p[w, c, channel] = v
+    return p
+
+
+def test_token_candidates_pairs_start_end_with_inside_run():
+    p = token_probs(
+        5, 2,
+        starts=[((0, 0), 0.9), ((3, 1), 0.8)],
+        ends=[((1, 0), 0.7), ((3, 0), 0.95), ((4, 1), 0.85)],
+        insides=[((0, 0), 0.6), ((1, 0), 0.8), ((2, 0), 0.3), ((3, 0), 0.9), ((3, 1), 0.9), ((4, 1), 0.75)],
+    )
+    got = token_candidates(p, num_words=5, num_labels=2, threshold=0.5)
+    # label 0: start 0, end 1 (inside 0.6, 0.8) ok; end 3 blocked by inside[2] = 0.3
+    # label 1: start 3, end 4; score = min(insides 0.9, 0.75, start 0.8, end 0.85)
+    assert [(s.start, s.end, s.label) for s in got] == [(0, 1, 0), (3, 4, 1)]
+    assert abs(got[0].score - 0.6) < 1e-6 and abs(got[1].score - 0.75) < 1e-6
+
+
+def test_token_inside_equal_to_threshold_passes_but_start_must_exceed():
+    p = token_probs(2, 1, starts=[((0, 0), 0.5), ((1, 0), 0.6)], ends=[((1, 0), 0.6)], insides=[((1, 0), 0.5)])
+    got = token_candidates(p, num_words=2, num_labels=1, threshold=0.5)
+    assert [(s.start, s.end) for s in got] == [(1, 1)]
+
+
+def test_merge_windows_shifts_and_dedupes_keeping_the_most_central_copy():
+    w1 = (0, 10, [Span(8, 9, 0, 0.7), Span(1, 2, 0, 0.6)])  # (8, 9) sits at w1's right edge
+    w2 = (6, 10, [Span(2, 3, 0, 0.8)])  # the same span (8, 9) in text words, well inside w2
+    got = merge_windows([w1, w2])
+    assert got == [Span(8, 9, 0, 0.8), Span(1, 2, 0, 0.6)]
+
+
+def test_flat_owner_table_agrees_with_pairwise_rule_on_random_candidates():
+    import random
+
+    rng = random.Random(0)
+
+    def pairwise(cands, multi_label):
+        kept = []
+        for s in sorted(cands, key=lambda x: -x.score):
+            ok = True
+            for o in kept:
+                if (s.start, s.end) == (o.start, o.end):
+                    if not multi_label:
+                        ok = False
+                elif not (s.start > o.end or o.start > s.end):
+                    ok = False
+            if ok:
+                kept.append(s)
+        return sorted(kept, key=lambda x: x.start)
+
+    for _ in range(200):
+        cands = []
+        for _ in range(rng.randint(0, 30)):
+            a = rng.randint(0, 20)
+            cands.append(Span(a, a + rng.randint(0, 4), rng.randint(0, 2), round(rng.random(), 2)))
+        for ml in (False, True):
+            assert greedy_decode(cands, flat_ner=True, multi_label=ml) == pairwise(cands, ml)
