@@ -190,7 +190,7 @@ def subtoken_counts(tokenizer, words: Sequence[str]) -> list[int]:
     """Subtokens per word, as the tokenizer splits pre-split words (each word on its own)."""
     if not words:
         return []
-    enc = tokenizer(list(words), is_split_into_words=True, add_special_tokens=False)
+    enc = tokenizer(list(words), is_split_into_words=True, add_special_tokens=False, verbose=False)
     counts = np.bincount(np.array([w for w in enc.word_ids() if w is not None], dtype=np.int64),
                          minlength=len(words))
     return counts.tolist()

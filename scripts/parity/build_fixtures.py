@@ -1,0 +1,720 @@
+#!/usr/bin/env python
+"""Build tiny random GLiNER checkpoints with the reference package and record its outputs.
+
+Run this with a python that has ``gliner==0.2.29`` installed (see ``make_fixtures.sh``)::
+
+    python scripts/parity/build_fixtures.py [OUTPUT_DIR]
+
+OUTPUT_DIR defaults to ``tests/fixtures/parity`` (resolved relative to this file).
+Everything is built locally and offline: a tiny BERT backbone plus a WordPiece tokenizer are
+written to a temporary directory, each GLiNER case is created from it, all parameters are
+re-initialised from a seeded normal distribution, the model is saved, reloaded from its own
+directory, and the reloaded model's outputs are written to ``<case>/expected.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import gliner
+import torch
+import transformers
+from gliner import GLiNER, GLiNERConfig
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from transformers import BertConfig, BertModel, BertTokenizerFast
+
+SEED = 1234
+BACKBONE_DIRNAME = "tiny-bert"  # relative model_name: no machine path ends up in gliner_config.json
+
+TEXTS = [
+    "",
+    "Apple hired Tim Cook in Cupertino.",
+    "The state-of-the-art model, GLiNER_v2, scored 91.5 on CoNLL-2003 in 2024!",
+    (
+        "On Monday, March 3, 2021, Angela Merkel met Emmanuel Macron and officials from the United Nations "
+        "in Berlin before flying to Paris with Microsoft executives and reporters from Reuters."
+    ),
+    "Dr. Zyxwvut Quarnblatt paid 40 \u20ac in Reykjavik yesterday.",
+]
+LABELS = ["person", "organization", "location", "date"]
+LABELS_DESCRIBED = {
+    "person": "a human being",
+    "location": "a place",
+    "organization": "a company or institution",
+}
+LABELS_DUPLICATE = ["person", "location", "person"]
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary. Whole words are lower-cased. Some words of the texts are deliberately left out
+# (cupertino, gliner, conll, zyxwvut, quarnblatt, reykjavik, microsoft, executives,
+# institution, all numbers) or only present as a stem (hire/##d, score/##d, official/##s,
+# fly/##ing, report/##er/##s, nation/##s), so they split into several WordPiece pieces.
+# "\u20ac" (euro sign) is deliberately NOT coverable and becomes the only [UNK].
+# ---------------------------------------------------------------------------------------------
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+PUNCTUATION = list(".,!?-_'\"():;/&%$@#")
+LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+DIGITS = [str(d) for d in range(10)]
+CONTINUATIONS = ["##s", "##ing", "##er", "##ed", "##d", "##ly"]
+WHOLE_WORDS = [
+    # text 1
+    "apple",
+    "hire",
+    "tim",
+    "cook",
+    "in",
+    # text 2
+    "the",
+    "state",
+    "of",
+    "art",
+    "model",
+    "score",
+    "on",
+    # text 3
+    "monday",
+    "march",
+    "angela",
+    "merkel",
+    "met",
+    "emmanuel",
+    "macron",
+    "and",
+    "official",
+    "from",
+    "united",
+    "nation",
+    "berlin",
+    "before",
+    "fly",
+    "to",
+    "paris",
+    "with",
+    "report",
+    "reuters",
+    # text 4
+    "dr",
+    "paid",
+    "yesterday",
+    # labels and descriptions
+    "person",
+    "organization",
+    "location",
+    "date",
+    "human",
+    "being",
+    "place",
+    "company",
+    "or",
+]
+# words that must NOT be whole entries (they have to split)
+MUST_SPLIT = [
+    "cupertino",
+    "gliner",
+    "conll",
+    "zyxwvut",
+    "quarnblatt",
+    "reykjavik",
+    "microsoft",
+    "executives",
+    "institution",
+    "hired",
+    "scored",
+    "officials",
+    "flying",
+    "reporters",
+    "nations",
+    "2003",
+    "2024",
+]
+
+
+def build_vocab() -> list[str]:
+    vocab: list[str] = []
+    for tok in (
+        SPECIAL_TOKENS
+        + PUNCTUATION
+        + DIGITS
+        + LETTERS
+        + ["##" + d for d in DIGITS]
+        + ["##" + c for c in LETTERS]
+        + CONTINUATIONS
+        + sorted(set(WHOLE_WORDS))
+    ):
+        if tok not in vocab:
+            vocab.append(tok)
+    for word in MUST_SPLIT:
+        assert word not in vocab, word
+    return vocab
+
+
+def build_tokenizer(vocab: list[str]) -> BertTokenizerFast:
+    index = {tok: i for i, tok in enumerate(vocab)}
+    backend = Tokenizer(models.WordPiece(index, unk_token="[UNK]", max_input_chars_per_word=100))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=True)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", index["[CLS]"]), ("[SEP]", index["[SEP]"])],
+    )
+    backend.decoder = decoders.WordPiece(prefix="##")
+    tokenizer = BertTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=128,
+    )
+    # transformers 5 pitfall: make sure the vocabulary really is the one we built
+    assert len(tokenizer) == len(vocab), (len(tokenizer), len(vocab))
+    return tokenizer
+
+
+def check_tokenization(tokenizer) -> dict:
+    """Every word piece is known except the deliberate euro sign; MUST_SPLIT words split."""
+    unk_id = tokenizer.convert_tokens_to_ids("[UNK]")
+    report = {}
+    texts = [t for t in TEXTS if t.strip()]
+    words_all = []
+    for text in texts:
+        words_all.extend(text.split())
+    for label_text in LABELS + list(LABELS_DESCRIBED.values()):
+        words_all.extend(label_text.split())
+    for word in words_all:
+        ids = tokenizer(word, add_special_tokens=False)["input_ids"]
+        if unk_id in ids and "\u20ac" not in word:
+            raise AssertionError(f"unexpected [UNK] in {word!r}: {tokenizer.convert_ids_to_tokens(ids)}")
+    for word in MUST_SPLIT:
+        pieces = tokenizer.convert_ids_to_tokens(tokenizer(word, add_special_tokens=False)["input_ids"])
+        assert len(pieces) > 1, (word, pieces)
+        report[word] = pieces
+    euro = tokenizer("\u20ac", add_special_tokens=False)["input_ids"]
+    assert euro == [unk_id], euro
+    return report
+
+
+def build_backbone(root: Path) -> Path:
+    vocab = build_vocab()
+    tokenizer = build_tokenizer(vocab)
+    check_tokenization(tokenizer)
+    torch.manual_seed(SEED)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        type_vocab_size=2,
+        pad_token_id=0,
+    )
+    model = BertModel(config)  # with the (unused) pooler, as GLiNER's AutoModel builds it
+    out = root / BACKBONE_DIRNAME
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------
+COMMON = {"max_width": 4, "max_len": 384, "dropout": 0.1, "words_splitter_type": "whitespace"}
+CASES = {
+    "span_markerV0": {"span_mode": "markerV0", "hidden_size": 32, "num_rnn_layers": 1, "safe": True},
+    "span_marker_proj_bin": {"span_mode": "marker", "hidden_size": 48, "num_rnn_layers": 1, "safe": False},
+    "span_fuse_layers": {
+        "span_mode": "markerV0",
+        "hidden_size": 32,
+        "fuse_layers": True,
+        "num_rnn_layers": 1,
+        "safe": True,
+    },
+    "span_nornn_mean": {
+        "span_mode": "markerV0",
+        "hidden_size": 32,
+        "num_rnn_layers": 0,
+        "subtoken_pooling": "mean",
+        "embed_ent_token": False,
+        "safe": True,
+    },
+    "token_default": {"span_mode": "token_level", "hidden_size": 32, "num_rnn_layers": 1, "safe": True},
+    "token_proj_fuse_bin": {
+        "span_mode": "token_level",
+        "hidden_size": 48,
+        "fuse_layers": True,
+        "num_rnn_layers": 1,
+        "safe": False,
+    },
+}
+
+
+def reinit_parameters(module: torch.nn.Module, seed: int) -> None:
+    """Re-initialise every parameter from a seeded normal distribution.
+
+    Embedding tables: N(0, 0.3); other weight matrices (Linear, LSTM): N(0, 1/sqrt(fan_in)), so
+    activations neither explode nor vanish through the stacked MLPs; biases: N(0, 0.1);
+    LayerNorm weights: 1 + N(0, 0.05). Parameters are visited in sorted-name order so the result
+    does not depend on module registration order. ``calibrate_head`` then rescales the last
+    layer of the head so the logits are spread out (std ~ LOGIT_STD).
+    """
+    gen = torch.Generator().manual_seed(seed)
+    params = dict(module.named_parameters())
+    with torch.no_grad():
+        for name in sorted(params):
+            p = params[name]
+            leaf = name.rsplit(".", 1)[-1]
+            lname = name.lower()
+            is_norm = "layernorm" in lname or "layer_norm" in lname or lname.endswith("norm.weight")
+            noise = torch.randn(p.shape, generator=gen, dtype=torch.float32)
+            if is_norm and leaf == "weight":
+                value = 1.0 + 0.05 * noise
+            elif leaf.startswith("bias"):
+                value = 0.1 * noise
+            elif "embeddings" in lname or p.dim() < 2:
+                value = 0.3 * noise
+            else:
+                value = noise / (p.shape[1] ** 0.5)
+            p.copy_(value.to(p.dtype))
+
+
+LOGIT_STD = 3.0
+INIT_DESCRIPTION = (
+    "all parameters re-drawn from a seeded normal: embeddings N(0,0.3), weight matrices "
+    "N(0,1/sqrt(fan_in)), biases N(0,0.1), LayerNorm weights 1+N(0,0.05); then the last layer of "
+    "the head (prompt_rep_layer.3 / scorer.out_mlp.3) rescaled and shifted so logits have std ~3 "
+    "(see calibrate_head in scripts/parity/build_fixtures.py)"
+)
+SPAN_LOGIT_MEAN = -2.0  # span heads: ~25% of the (span, label) logits end up positive
+# token heads: quantile of each channel (start, end, inside) put at logit 0
+TOKEN_POSITIVE_QUANTILE = (0.7, 0.7, 0.4)
+
+
+def head_last_layer(model):
+    if model.config.span_mode == "token_level":
+        return model.model.scorer.out_mlp[3]
+    return model.model.prompt_rep_layer[3]
+
+
+def _logits_and_span_mean(model, texts, labels, channel=None):
+    """Valid logits and, for span models, the mean span representation over valid spans."""
+    captured = {}
+    hook = None
+    if model.config.span_mode != "token_level":
+        hook = model.model.span_rep_layer.register_forward_hook(
+            lambda m, i, o: captured.__setitem__("rep", o)
+        )
+    try:
+        _, logits, batch = forward_record(model, texts, labels)
+    finally:
+        if hook is not None:
+            hook.remove()
+    if channel is not None:
+        logits = logits[..., channel]
+    vals = valid_values(model, logits, batch).double()
+    if hook is None:
+        return vals, None
+    rep = captured["rep"]  # (B, W, K, D)
+    lengths = batch["text_lengths"].view(-1)
+    rows = []
+    for b in range(rep.shape[0]):
+        n = int(lengths[b])
+        for st in range(n):
+            for w in range(rep.shape[2]):
+                if st + w < n:
+                    rows.append(rep[b, st, w])
+    return vals, torch.stack(rows).double().mean(0)
+
+
+def gap_midpoint(vals: torch.Tensor, q: float, window: int = 8) -> float:
+    """A value near the q-quantile of ``vals`` that lies in the middle of the widest gap between
+    neighbouring sorted values (so no logit ends up right at the shifted zero, i.e. p = 0.5)."""
+    v = torch.sort(vals.double()).values
+    i = round(q * (v.numel() - 1))
+    lo, hi = max(i - window, 0), min(i + window, v.numel() - 2)
+    gaps = v[lo + 1 : hi + 2] - v[lo : hi + 1]
+    j = lo + int(torch.argmax(gaps))
+    return float((v[j] + v[j + 1]) / 2)
+
+
+def calibrate_head(model, texts: list[str], labels: list[str]) -> tuple[list[float], list[float]]:
+    """Rescale / shift the head's last Linear so the logits are spread out around 0.
+
+    Span models: logits = <span_rep, prompt_rep_layer(label)>, linear in the last layer of
+    prompt_rep_layer; its weight and bias are scaled to give std LOGIT_STD and the bias is moved
+    along the mean span representation to put the mean logit at SPAN_LOGIT_MEAN.
+    Token models: logits are the output of scorer.out_mlp[3], one output row per channel
+    (start, end, inside); each row is scaled to std LOGIT_STD and its bias shifted so that the
+    TOKEN_POSITIVE_QUANTILE[channel] quantile of that channel is 0.
+    Returns (scale factors, shifts) for the record.
+    """
+    layer = head_last_layer(model)
+    token = model.config.span_mode == "token_level"
+    n_out = 3 if token else 1
+    totals = [1.0] * n_out
+    shifts = [0.0] * n_out
+    with torch.no_grad():
+        for _ in range(3):
+            for ch in range(n_out):
+                vals, mean_rep = _logits_and_span_mean(model, texts, labels, ch if token else None)
+                factor = LOGIT_STD / float(vals.std())
+                if token:
+                    layer.weight[ch].mul_(factor)
+                    layer.bias[ch].mul_(factor)
+                else:
+                    layer.weight.mul_(factor)
+                    layer.bias.mul_(factor)
+                totals[ch] *= factor
+                vals, mean_rep = _logits_and_span_mean(model, texts, labels, ch if token else None)
+                if token:
+                    shifts[ch] = gap_midpoint(vals, TOKEN_POSITIVE_QUANTILE[ch])
+                    layer.bias[ch].sub_(shifts[ch])
+                else:
+                    shifts[ch] = float(vals.mean()) - SPAN_LOGIT_MEAN
+                    direction = mean_rep / float(mean_rep.dot(mean_rep))
+                    layer.bias.sub_((shifts[ch] * direction).to(layer.bias.dtype))
+    return [round(x, 6) for x in totals], [round(x, 6) for x in shifts]
+
+
+def model_kind(model) -> str:
+    return "token" if model.config.span_mode == "token_level" else "span"
+
+
+def to_nested(t: torch.Tensor):
+    if t.is_floating_point():
+        return t.detach().to(torch.float64).cpu().tolist()
+    return t.detach().cpu().tolist()
+
+
+@torch.no_grad()
+def forward_record(model, texts: list[str], labels: list[str]) -> dict:
+    """Collate exactly as ``inference`` does and run the model once on the whole list."""
+    model.eval()
+    prepared = model.prepare_batch(texts, labels)
+    assert prepared["valid_texts"] == texts
+    collator = model.create_collator()
+    batch = model.collate_batch(
+        prepared["input_x"], prepared["entity_types"], collator, prepared["label_names"]
+    )
+    output = model.run_batch(batch, threshold=0.5)
+    logits = output[0] if not hasattr(output, "logits") else output.logits
+    record = {
+        "texts": list(texts),
+        "labels": list(labels),
+        "words": [list(t) for t in prepared["tokens"]],
+        "input_ids": to_nested(batch["input_ids"]),
+        "attention_mask": to_nested(batch["attention_mask"]),
+        "words_mask": to_nested(batch["words_mask"]),
+        "text_lengths": to_nested(batch["text_lengths"]),
+    }
+    if model_kind(model) == "span":
+        record["span_idx"] = to_nested(batch["span_idx"])
+        record["span_mask"] = to_nested(batch["span_mask"])
+    record["logits"] = to_nested(logits)
+    record["logits_shape"] = list(logits.shape)
+    return record, logits, batch
+
+
+def valid_probs(model, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+    """Sigmoid scores over real (non-padded) positions, flattened."""
+    return torch.sigmoid(valid_values(model, logits, batch))
+
+
+def valid_values(model, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+    """Logits over real (non-padded) positions, flattened."""
+    probs = logits.float()
+    lengths = batch["text_lengths"].view(-1)
+    vals = []
+    for b in range(probs.shape[0]):
+        n = int(lengths[b])
+        if model_kind(model) == "span":
+            k = probs.shape[2]
+            for s in range(n):
+                for w in range(k):
+                    if s + w < n:
+                        vals.append(probs[b, s, w].reshape(-1))
+        else:
+            vals.append(probs[b, :n].reshape(-1))
+    return torch.cat(vals)
+
+
+def count(output) -> int:
+    return sum(len(x) for x in output)
+
+
+def choose_threshold(model, probs: torch.Tensor) -> tuple[float, float | None]:
+    """Pick a threshold so that several (but not hundreds of) entities come out.
+
+    0.5 is kept when the flat run (BS=8, list labels) gives 6..30 entities and the nested
+    multi-label run at most MAX_NESTED; otherwise a percentile of the scores is used, the one
+    whose flat count is closest to 12 (nested multi-label count at most MAX_NESTED). Every
+    candidate is nudged away from any score closer than 1e-4 (so float noise in a
+    re-implementation cannot flip a decision). Returns (threshold, quantile or None).
+    """
+
+    def counts(t):
+        flat = count(
+            model.inference(TEXTS, LABELS, threshold=t, flat_ner=True, multi_label=False, batch_size=8)
+        )
+        nested = count(
+            model.inference(TEXTS, LABELS, threshold=t, flat_ner=False, multi_label=True, batch_size=8)
+        )
+        return flat, nested
+
+    t = nudge(0.5, probs)
+    flat, nested = counts(t)
+    if 6 <= flat <= 30 and nested <= MAX_NESTED:
+        return t, None
+    best = None
+    for q in (0.995, 0.99, 0.98, 0.97, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5, 0.4, 0.3):
+        t = nudge(round(float(torch.quantile(probs.double(), q)), 3), probs)
+        flat, nested = counts(t)
+        if nested > MAX_NESTED or flat == 0:
+            continue
+        key = abs(flat - 12)
+        if best is None or key < best[0]:
+            best = (key, t, q)
+    if best is None:
+        raise RuntimeError("no usable threshold")
+    return best[1], best[2]
+
+
+MAX_NESTED = 160
+
+
+def nudge(t: float, probs: torch.Tensor) -> float:
+    p = probs.double()
+    for _ in range(100):
+        if float((p - t).abs().min()) > 1e-4:
+            return round(t, 3)
+        t = round(t + 0.001, 3)
+    raise RuntimeError("could not find a threshold away from every score")
+
+
+def min_margin(t: float, probs: torch.Tensor) -> float:
+    return float((probs.double() - t).abs().min())
+
+
+def outputs_equal(a, b) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def all_runs(model, threshold: float) -> list[dict]:
+    runs = []
+    for flat_ner in (True, False):
+        for multi_label in (False, True):
+            for batch_size in (8, 1):
+                out = model.inference(
+                    TEXTS,
+                    LABELS,
+                    threshold=threshold,
+                    flat_ner=flat_ner,
+                    multi_label=multi_label,
+                    batch_size=batch_size,
+                )
+                runs.append(
+                    {
+                        "kind": "inference",
+                        "labels": list(LABELS),
+                        "threshold": threshold,
+                        "flat_ner": flat_ner,
+                        "multi_label": multi_label,
+                        "batch_size": batch_size,
+                        "output": out,
+                    }
+                )
+    out = model.predict_entities(TEXTS[1], LABELS)
+    runs.append(
+        {
+            "kind": "predict_entities",
+            "text": TEXTS[1],
+            "labels": list(LABELS),
+            "threshold": 0.5,
+            "flat_ner": True,
+            "multi_label": False,
+            "batch_size": 8,
+            "output": out,
+        }
+    )
+    for labels in (dict(LABELS_DESCRIBED), list(LABELS_DUPLICATE)):
+        out = model.inference(
+            TEXTS, labels, threshold=threshold, flat_ner=True, multi_label=False, batch_size=8
+        )
+        runs.append(
+            {
+                "kind": "inference",
+                "labels": labels,
+                "threshold": threshold,
+                "flat_ner": True,
+                "multi_label": False,
+                "batch_size": 8,
+                "output": out,
+            }
+        )
+    return runs
+
+
+@contextlib.contextmanager
+def chdir(path: Path):
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int) -> dict:
+    spec = dict(spec)
+    safe = spec.pop("safe")
+    config = GLiNERConfig(model_name=BACKBONE_DIRNAME, **COMMON, **spec)
+    with chdir(work):  # model_name is relative to the temporary work directory
+        model = GLiNER.from_config(config, local_files_only=True)
+    model.eval()
+    reinit_parameters(model.model, case_seed)
+    model.eval()
+    texts_nonempty = [t for t in TEXTS if t.strip()]
+    scale, shift = calibrate_head(model, texts_nonempty, LABELS)
+
+    case_dir = out_root / name
+    if case_dir.exists():
+        shutil.rmtree(case_dir)
+    model.save_pretrained(case_dir, safe_serialization=safe)
+
+    mem_fwd, mem_logits, _ = forward_record(model, texts_nonempty, LABELS)
+
+    # Reload from the case directory alone (cwd elsewhere, backbone dir not reachable).
+    with chdir(out_root):
+        reloaded = GLiNER.from_pretrained(str(case_dir.resolve()), local_files_only=True)
+    reloaded.eval()
+    fwd8, logits8, batch8 = forward_record(reloaded, texts_nonempty, LABELS)
+    fwd1, _, _ = forward_record(reloaded, [TEXTS[1]], LABELS)
+    if not torch.equal(mem_logits, logits8):
+        raise AssertionError(f"{name}: reloaded logits differ from in-memory logits")
+    for key in ("input_ids", "attention_mask", "words_mask", "text_lengths"):
+        assert mem_fwd[key] == fwd8[key], (name, key)
+
+    # Scores of every forward pass the recorded runs make, to keep thresholds away from them.
+    probs_all = [valid_probs(reloaded, logits8, batch8)]
+    for labels in (LABELS_DESCRIBED, LABELS_DUPLICATE):
+        _, lg, bt = forward_record(reloaded, texts_nonempty, labels)
+        probs_all.append(valid_probs(reloaded, lg, bt))
+    for text in texts_nonempty:
+        _, lg, bt = forward_record(reloaded, [text], LABELS)
+        probs_all.append(valid_probs(reloaded, lg, bt))
+    probs_all = torch.cat(probs_all)
+
+    threshold, quantile = choose_threshold(reloaded, probs_all)
+    runs = all_runs(reloaded, threshold)
+    mem_runs = all_runs(model, threshold)
+    for r_a, r_b in zip(runs, mem_runs):
+        if not outputs_equal(r_a["output"], r_b["output"]):
+            raise AssertionError(f"{name}: reloaded outputs differ from in-memory outputs")
+
+    margin_t, margin_half = min_margin(threshold, probs_all), min_margin(0.5, probs_all)
+    if min(margin_t, margin_half) < 1e-4:
+        raise AssertionError(f"{name}: a score lies within 1e-4 of the threshold ({margin_t}, {margin_half})")
+
+    expected = {
+        "gliner_version": gliner.__version__,
+        "torch_version": torch.__version__,
+        "transformers_version": transformers.__version__,
+        "case": name,
+        "model_class": type(reloaded).__name__,
+        "config": {**COMMON, **spec},
+        "weights_file": "model.safetensors" if safe else "pytorch_model.bin",
+        "seed": case_seed,
+        "init": INIT_DESCRIPTION,
+        "threshold": threshold,
+        "threshold_quantile": quantile,
+        "threshold_min_margin": margin_t,
+        "default_threshold_min_margin": margin_half,
+        "texts": list(TEXTS),
+        "runs": runs,
+        "forward": [fwd8, fwd1],
+    }
+    with open(case_dir / "expected.json", "w", encoding="utf-8") as f:
+        json.dump(expected, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    for path in case_dir.iterdir():  # safetensors writes its file 0600; make the tree plainly readable
+        path.chmod(0o644)
+
+    return {
+        "case": name,
+        "class": type(reloaded).__name__,
+        "threshold": threshold,
+        "quantile": quantile,
+        "margin": expected["threshold_min_margin"],
+        "margin_at_0.5": expected["default_threshold_min_margin"],
+        "head_scale": scale,
+        "shift": shift,
+        "runs": [run_summary(r) for r in runs],
+    }
+
+
+def run_summary(r: dict) -> str:
+    if r["kind"] == "predict_entities":
+        return f"predict_entities(texts[1]) t=0.5 -> {len(r['output'])}"
+    lab = (
+        "desc-dict"
+        if isinstance(r["labels"], dict)
+        else ("dup" if r["labels"] == LABELS_DUPLICATE else "list")
+    )
+    counts = [len(x) for x in r["output"]]
+    return (
+        f"inference {lab} flat={int(r['flat_ner'])} multi={int(r['multi_label'])} bs={r['batch_size']}"
+        f" -> {sum(counts)} {counts}"
+    )
+
+
+def main(argv=None) -> int:
+    here = Path(__file__).resolve().parent
+    default_out = here.parent.parent / "tests" / "fixtures" / "parity"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output_dir", nargs="?", default=str(default_out))
+    parser.add_argument("--cases", nargs="*", default=None, help="subset of cases to build")
+    args = parser.parse_args(argv)
+
+    assert gliner.__version__ == "0.2.29", gliner.__version__
+    warnings.filterwarnings("ignore")
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)
+
+    out_root = Path(args.output_dir).resolve()
+    out_root.mkdir(parents=True, exist_ok=True)
+    names = args.cases or list(CASES)
+    summaries = []
+    with tempfile.TemporaryDirectory(prefix="gliner-parity-") as tmp:
+        work = Path(tmp)
+        build_backbone(work)
+        for i, name in enumerate(CASES):
+            if name not in names:
+                continue
+            summaries.append(build_case(name, CASES[name], work, out_root, SEED + 1 + i))
+    for summ in summaries:
+        print(
+            f"== {summ['case']} ({summ['class']}) threshold={summ['threshold']} "
+            f"(quantile {summ['quantile']}, min |p-t|={summ['margin']:.2e}, "
+            f"min |p-0.5|={summ['margin_at_0.5']:.2e}, head_scale={summ['head_scale']}, shift={summ['shift']})"
+        )
+        for line in summ["runs"]:
+            print("   " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Parity with the reference gliner==0.2.29 on tiny checkpoints it built and saved itself.
+
+The fixtures under tests/fixtures/parity were written by scripts/parity/make_fixtures.sh (the reference in
+a throw-away virtualenv); these tests need neither the reference nor the network.
+
+One documented difference: with ``fuse_layers`` the reference averages the layer weights over padding, so
+its batched outputs depend on the batch. Ours are batch-invariant and match the reference wherever the
+reference has no padding (texts on their own); those are the runs compared for fuse_layers checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gliner_bench import GLiNER
+from gliner_bench.processing import normalize_labels, prompt_words, tokenize_batch
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parity"
+CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
+SCORE_TOL = 1e-5
+LOGIT_TOL = 1e-5
+
+
+def load(case):
+    expected = json.loads((FIXTURES / case / "expected.json").read_text())
+    return GLiNER.from_pretrained(FIXTURES / case), expected
+
+
+def batch_dependent(model, batch_size):
+    return model.config.fuse_layers and batch_size > 1
+
+
+def assert_same_entities(ours, ref):
+    assert len(ours) == len(ref)
+    for got, want in zip(ours, ref):
+        assert [(e["start"], e["end"], e["text"], e["label"]) for e in got] == \
+               [(e["start"], e["end"], e["text"], e["label"]) for e in want]
+        for a, b in zip(got, want):
+            assert abs(a["score"] - b["score"]) <= SCORE_TOL
+
+
+def test_fixture_cases_cover_the_required_configs():
+    configs = [json.loads((FIXTURES / c / "gliner_config.json").read_text()) for c in CASES]
+    assert {c["span_mode"] for c in configs} >= {"markerV0", "marker", "token_level"}
+    assert any(c["fuse_layers"] for c in configs) and any(c["num_rnn_layers"] == 0 for c in configs)
+    assert any(c["hidden_size"] != c["encoder_config"]["hidden_size"] for c in configs)  # projection
+    formats = {f.name for c in CASES for f in (FIXTURES / c).iterdir()}
+    assert {"model.safetensors", "pytorch_model.bin"} <= formats
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_entities_match_reference(case):
+    model, expected = load(case)
+    compared = 0
+    for run in expected["runs"]:
+        if batch_dependent(model, run.get("batch_size", 1)):
+            continue
+        if run["kind"] == "predict_entities":
+            got = [model.predict_entities(run["text"], run["labels"], threshold=run["threshold"],
+                                          flat_ner=run["flat_ner"], multi_label=run["multi_label"])]
+            want = [run["output"]]
+        else:
+            got = model.inference(expected["texts"], run["labels"],
+                                  threshold=run["threshold"], flat_ner=run["flat_ner"],
+                                  multi_label=run["multi_label"], batch_size=run["batch_size"])
+            want = run["output"]
+        assert_same_entities(got, want)
+        compared += sum(len(x) for x in want)
+    assert compared > 0, "fixture runs produced no entities: the comparison would be empty"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_inputs_and_logits_match_reference(case):
+    model, expected = load(case)
+    for fwd in expected["forward"]:
+        if batch_dependent(model, len(fwd["texts"])):
+            continue
+        labels = normalize_labels(fwd["labels"])
+        prompt = prompt_words(labels, model.config.ent_token, model.config.sep_token)
+        batch = tokenize_batch(model.tokenizer, fwd["words"], [prompt] * len(fwd["words"]),
+                               model.config.subtoken_pooling)
+        for key in ("input_ids", "attention_mask", "words_mask"):
+            assert batch[key].tolist() == fwd[key], key
+        assert batch["text_lengths"].tolist() == [row[0] if isinstance(row, list) else row
+                                                  for row in fwd["text_lengths"]]
+        with torch.inference_mode():
+            out = model.model(batch)
+        want = torch.tensor(fwd["logits"], dtype=torch.float64)
+        got = out["logits"].double()
+        assert list(got.shape) == fwd["logits_shape"]
+        assert (got - want).abs().max().item() <= LOGIT_TOL
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "fuse" in c])
+def test_fuse_layers_outputs_do_not_depend_on_the_batch(case):
+    model, expected = load(case)
+    texts = expected["texts"]
+    labels = ["person", "organization", "location", "date"]
+    alone = [model.inference([t], labels, threshold=0.3)[0] for t in texts]
+    batched = model.inference(texts, labels, threshold=0.3, batch_size=8)
+    assert_same_entities(batched, alone)
