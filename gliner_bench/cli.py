@@ -30,9 +30,16 @@ def load_model(spec: str, device: str = "cpu"):
     return GLiNER.from_pretrained(spec, map_location=device)
 
 
+def parse_labels(text: str) -> list[str]:
+    labels = [x.strip() for x in text.split(",") if x.strip()]
+    if not labels:
+        raise ValueError(f"--labels {text!r} holds no label; pass comma-separated types, e.g. --labels 'person,city'")
+    return labels
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    labels = parse_labels(args.labels)
     model = load_model(args.model, args.device)
-    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
     if args.file:
         texts = [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
     else:
@@ -55,7 +62,7 @@ def cmd_throughput(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.device)
     texts, labels = throughput.sample_texts(args.texts, args.words)
     if args.labels:
-        labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+        labels = parse_labels(args.labels)
     figures = throughput.measure(model, texts, labels, batch_size=args.batch_size, repeats=args.repeats)
     record = {
         "schema_version": 1,
@@ -137,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if not args.verbose:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
     try:
         return args.func(args)
     except (ValueError, FileNotFoundError, NotImplementedError) as err:

@@ -45,3 +45,33 @@ def test_plan_windows_cover_every_span_of_max_width():
         assert a[1] - b[0] > max_width  # overlap above max_width
     for start in range(len(counts) - max_width + 1):
         assert any(s <= start and start + max_width <= e for s, e in windows)
+
+
+def test_words_mask_keeps_indices_when_a_word_has_no_subtoken(tiny_backbone):
+    from transformers import AutoTokenizer
+
+    from gliner_bench.processing import tokenize_batch
+
+    tok = AutoTokenizer.from_pretrained(tiny_backbone)
+    words = ["tim", "\u200b", "cook"]  # the zero-width space is a word to the splitter, nothing to BERT
+    assert split_words("tim \u200b cook").tokens == words
+    batch = tokenize_batch(tok, [words], [["person", "[SEP]"]])
+    marked = [int(x) for x in batch["words_mask"][0] if x > 0]
+    assert marked == [1, 3]  # "cook" is still word 3 (the reference would call it word 2)
+    assert batch["text_lengths"].tolist() == [3]
+
+
+def test_words_mask_pooling_modes(tiny_backbone):
+    from transformers import AutoTokenizer
+
+    from gliner_bench.processing import tokenize_batch
+
+    tok = AutoTokenizer.from_pretrained(tiny_backbone)
+    words = ["apple", "zyx"]  # "zyx" is not in the tiny vocabulary: three subtokens
+    first = tokenize_batch(tok, [words], [["[SEP]"]], "first")["words_mask"][0].tolist()
+    last = tokenize_batch(tok, [words], [["[SEP]"]], "last")["words_mask"][0].tolist()
+    mean = tokenize_batch(tok, [words], [["[SEP]"]], "mean")["words_mask"][0].tolist()
+    # [CLS] [SEP] apple z ##y ##x [SEP]
+    assert first == [0, 0, 1, 2, 0, 0, 0]
+    assert last == [0, 0, 1, 0, 0, 2, 0]
+    assert mean == [0, 0, 1, 2, 2, 2, 0]

@@ -114,7 +114,8 @@ def main() -> int:
         "model": "UniEncoderSpan on all-MiniLM-L6-v2 (seeded heads)",
         "arguments": vars(args) | {"labels": labels},
         "environment": environment.describe("cpu") | {"torch_threads": args.threads},
-        "reference": {"package": "gliner", "version": "0.2.29", "torch": ref.info["torch"]},
+        "reference": {"package": "gliner", "version": "0.2.29", "torch": ref.info["torch"],
+                      "transformers": ref.info["transformers"]},
         "figures": {
             "texts_per_second": tps,
             "speedup": speedup,
@@ -130,7 +131,7 @@ def main() -> int:
     print(f"| gliner 0.2.29 | {tps['reference']:.1f} |")
     print(f"| gliner-bench | {tps['ours']:.1f} |")
     print(f"speed-up {speedup:.2f}x; outputs identical: {identical} ({n_entities} entities, "
-          f"max score difference {max_diff:.2e}); wrote {path}")
+          f"max score difference {max_diff:.2e}); wrote {os.path.relpath(path)}")
     return 0 if identical else 1
 
 

@@ -23,6 +23,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
+    import transformers
 
     torch.set_num_threads(args.threads)
     if args.impl == "ours":
@@ -35,7 +36,8 @@ def main() -> None:
         model = GLiNER.from_pretrained(args.checkpoint, local_files_only=True)
     out = sys.stdout
     sys.stdout = sys.stderr  # library chatter must not corrupt the protocol
-    out.write(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}) + "\n")
+    out.write(json.dumps({"ready": True, "torch": torch.__version__,
+                          "transformers": transformers.__version__, "threads": torch.get_num_threads()}) + "\n")
     out.flush()
     for line in sys.stdin:
         req = json.loads(line)
