@@ -10,10 +10,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-WORDS = """apple hired tim cook in cupertino . , ! the a of and to on at is was for with by from as
-person organization location date company city country paris london berlin france germany
-monday tuesday 2024 1990 angela merkel met emmanuel macron marie curie nobel prize university
-oxford new york river bridge""".split()
+WORDS = ["apple", "hired", "tim", "cook", "in", "cupertino", ".", ",", "!", "the", "a", "of", "and", "to", "on", "at", "is", "was", "for", "with", "by", "from", "as", "person", "organization", "location", "date", "company", "city", "country", "paris", "london", "berlin", "france", "germany", "monday", "tuesday", "2024", "1990", "angela", "merkel", "met", "emmanuel", "macron", "marie", "curie", "nobel", "prize", "university", "oxford", "new", "york", "river", "bridge"]
 
 
 def build_tiny_backbone(directory, hidden=32, layers=2, heads=2, positions=128):

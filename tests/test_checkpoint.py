@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,7 @@ def outputs(model, threshold=0.5):
 
 
 def assert_same(a, b, tol=1e-5):
-    key = lambda e: (e["start"], e["end"], e["label"])  # noqa: E731
+    key = lambda e: (e["start"], e["end"], e["label"])
     assert [[key(e) for e in x] for x in a] == [[key(e) for e in x] for x in b]
     assert all(abs(p["score"] - q["score"]) <= tol for x, y in zip(a, b) for p, q in zip(x, y))
 

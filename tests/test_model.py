@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import make_model
 
 LABELS = ["person", "company", "location", "date"]
@@ -12,7 +11,7 @@ LABELS = ["person", "company", "location", "date"]
 
 def same(got, want, tol=1e-5):
     """Same entities (spans, labels, texts) with scores within ``tol``."""
-    key = lambda e: (e["start"], e["end"], e["text"], e["label"])  # noqa: E731
+    key = lambda e: (e["start"], e["end"], e["text"], e["label"])
     return [key(e) for e in got] == [key(e) for e in want] and \
         all(abs(a["score"] - b["score"]) <= tol for a, b in zip(got, want))
 TEXT = "Apple hired Tim Cook in Cupertino on Monday."
@@ -45,7 +44,7 @@ def test_higher_threshold_gives_a_subset_of_scores_above_it(span_model):
     low = span_model.predict_entities(TEXT, LABELS, threshold=0.2, flat_ner=False, multi_label=True)
     high = span_model.predict_entities(TEXT, LABELS, threshold=0.8, flat_ner=False, multi_label=True)
     assert all(e["score"] > 0.8 for e in high)
-    key = lambda e: (e["start"], e["end"], e["label"])  # noqa: E731
+    key = lambda e: (e["start"], e["end"], e["label"])
     assert {key(e) for e in high} <= {key(e) for e in low}
 
 

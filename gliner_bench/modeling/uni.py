@@ -64,10 +64,8 @@ class UniEncoderSpan(UniEncoder):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Returns ``logits`` (B, W, K, C), ``span_mask`` (B, W, K) and ``label_mask`` (B, C)."""
         enc = self.encode(batch)
-        B, W, _ = enc.words.shape
-        K = self.config.max_width
-        starts = torch.arange(W, device=enc.words.device)
-        ends = starts[:, None] + torch.arange(K, device=enc.words.device)  # (W, K): last word of each span
+        W, K = enc.words.size(1), self.config.max_width
+        ends = torch.arange(W, device=enc.words.device)[:, None] + torch.arange(K, device=enc.words.device)  # (W, K)
         lengths = batch["text_lengths"].to(enc.words.device)
         span_mask = ends[None] < lengths[:, None, None]  # (B, W, K): span ends inside its text
         labels = self.prompt_rep_layer(enc.labels)  # (B, C, D)
