@@ -181,6 +181,27 @@ def load_tokenizer(directory: Path, config: GLiNERConfig):
         ) from err
 
 
+def load_labels_tokenizer(directory: Path, config: GLiNERConfig):
+    """A bi-encoder's label tokenizer: ``labels_tokenizer/`` when saved (newer checkpoints), else the label
+    encoder's own (older checkpoints; all-MiniLM-L6-v2 resolves to the packaged copy offline)."""
+    from transformers import AutoTokenizer
+
+    folder = directory / "labels_tokenizer"
+    if (folder / "tokenizer_config.json").is_file():
+        source = str(folder)
+    elif config.labels_encoder:
+        source = resolve_backbone(config.labels_encoder)
+    else:
+        raise CheckpointError(f"{directory}: a bi-encoder config needs field 'labels_encoder'.")
+    try:
+        return AutoTokenizer.from_pretrained(source)
+    except Exception as err:
+        raise CheckpointError(
+            f"Could not load the labels tokenizer for {directory} from {source!r} ({type(err).__name__}: {err}). "
+            "Save it under labels_tokenizer/ beside the weights, or make the label encoder reachable."
+        ) from err
+
+
 def add_special_tokens(tokenizer, config: GLiNERConfig) -> None:
     """Upstream's prompt tokens, added once for a fresh model: ``[FLERT]``, <<ENT>>, <<SEP>>."""
     tokenizer.add_tokens(["[FLERT]", config.ent_token, config.sep_token], special_tokens=True)
@@ -199,7 +220,7 @@ def check_special_tokens(tokenizer, config: GLiNERConfig, source: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- save
 def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_dict: Mapping[str, torch.Tensor],
-                     tokenizer, safe_serialization: bool = True) -> Path:
+                     tokenizer, safe_serialization: bool = True, labels_tokenizer=None) -> Path:
     """Write a checkpoint directory in the reference's layout.
 
     Files are written into a temporary folder beside the target and moved into place one by one, so an
@@ -218,11 +239,13 @@ def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_d
             stale = directory / SAFETENSORS_FILE
         config.to_json(tmp_path / CONFIG_FILE)
         tokenizer.save_pretrained(str(tmp_path))
+        if labels_tokenizer is not None:
+            labels_tokenizer.save_pretrained(str(tmp_path / "labels_tokenizer"))
         for item in tmp_path.iterdir():
             target = directory / item.name
             if target.is_dir():
                 shutil.rmtree(target)
-            os.replace(item, target)
+            os.replace(item, target)  # a folder (labels_tokenizer/) moves as a whole
         if stale.exists():  # a weights file of the other format would shadow or confuse the new one
             stale.unlink()
     return directory

@@ -72,6 +72,16 @@ def greedy_decode(candidates: Iterable[Span], flat_ner: bool = True, multi_label
     return sorted(kept, key=lambda x: x.start)
 
 
+def span_order(span: Span) -> tuple[int, int, int]:
+    """The order a span model lists candidates in: start, width, label."""
+    return span.start, span.end, span.label
+
+
+def token_order(span: Span) -> tuple[int, int, int]:
+    """The order a token model lists candidates in: start, label, end."""
+    return span.start, span.label, span.end
+
+
 def _greedy_flat(ordered: list[Span], multi_label: bool) -> list[Span]:
     """Flat selection with a per-word owner table: O(span width) per candidate instead of O(kept)."""
     owner: dict[int, tuple[int, int]] = {}  # word -> (start, end) of the kept span covering it

@@ -19,18 +19,10 @@ from torch import nn
 
 from . import checkpoint as ckpt
 from .config import GLiNERConfig
-from .decoding import Span, greedy_decode, merge_windows, span_candidates, token_candidates
+from .decoding import Span, greedy_decode, merge_windows, span_order, token_order
 from .modeling import build_model
-from .processing import (
-    LabelSet,
-    Words,
-    normalize_labels,
-    plan_windows,
-    prompt_words,
-    split_words,
-    subtoken_counts,
-    tokenize_batch,
-)
+from .processing import LabelSet, Words, normalize_labels, plan_windows, split_words, subtoken_counts
+from .runners import BiRunner, LabelCache, UniRunner
 
 log = logging.getLogger(__name__)
 
@@ -39,25 +31,43 @@ Labels = Sequence[str] | Mapping[str, str]
 
 @dataclass(frozen=True)
 class _Item:
-    """One encoder row: a window of one text, prompted with one label set."""
+    """One encoder row: a window of one text, with one prompt set (a label set, or a group of its labels)."""
 
     text: int  # index of the text
     start: int  # first word of the window
     end: int  # one past the last word
-    labels: int  # index of the label set
+    prompt_set: int  # index into the call's prompt sets
     tokens: int  # subtokens of the window's words (for sorting by length)
+
+
+@dataclass(frozen=True)
+class _PromptSet:
+    labels: LabelSet
+    offset: int  # index of its first label in the parent label set
 
 
 class GLiNER:
     """A GLiNER model of any implemented architecture, with its tokenizer and config."""
 
-    def __init__(self, config: GLiNERConfig, model: nn.Module, tokenizer, passthrough=None):
+    def __init__(self, config: GLiNERConfig, model: nn.Module, tokenizer, passthrough=None, labels_tokenizer=None):
         self.config = config
         self.model = model.eval()
         self.tokenizer = tokenizer
+        self.labels_tokenizer = labels_tokenizer  # bi-encoders only
         self._passthrough = dict(passthrough or {})  # saved-but-unused tensors, written back on save
         self.max_tokens = _max_tokens(tokenizer, config)
         self._num_special = tokenizer.num_special_tokens_to_add(pair=False)
+        if self.is_bi_encoder:
+            if labels_tokenizer is None:
+                raise ValueError(f"{config.architecture} needs a labels tokenizer.")
+            self.label_cache = LabelCache()
+            self.runner = BiRunner(self.model, tokenizer, labels_tokenizer, config, self.max_tokens, self.label_cache)
+        else:
+            self.runner = UniRunner(self.model, tokenizer, config, self.max_tokens)
+
+    @property
+    def is_bi_encoder(self) -> bool:
+        return self.config.architecture in ("BiEncoderSpan", "BiEncoderToken")
 
     # ------------------------------------------------------------------------------------ loading
     @classmethod
@@ -70,16 +80,23 @@ class GLiNER:
         if max_length is not None:
             config.max_len = max_length
         tokenizer = ckpt.load_tokenizer(directory, config)
-        if config.class_token_index == -1 or config.vocab_size == -1:
-            ckpt.add_special_tokens(tokenizer, config)
-        ckpt.check_special_tokens(tokenizer, config, str(directory))
+        labels_tokenizer = None
+        if config.architecture in ("BiEncoderSpan", "BiEncoderToken"):
+            # bi-encoders prompt nothing into the text: no special tokens, no resized embeddings (as upstream)
+            labels_tokenizer = ckpt.load_labels_tokenizer(directory, config)
+            if config.labels_encoder_config is None:
+                config.labels_encoder_config = _backbone_config_dict(config.labels_encoder, -1)
+        else:
+            if config.class_token_index == -1 or config.vocab_size == -1:
+                ckpt.add_special_tokens(tokenizer, config)
+            ckpt.check_special_tokens(tokenizer, config, str(directory))
         if config.encoder_config is None:
             config.encoder_config = _backbone_config_dict(config.model_name, config.vocab_size)
         model = build_model(config)
         state_dict = ckpt.read_state_dict(directory)
         ours, passthrough = ckpt.map_reference_state_dict(state_dict, model, config.architecture, str(directory))
         model.load_state_dict(ours, strict=True)
-        return cls(config, model.to(map_location), tokenizer, passthrough)
+        return cls(config, model.to(map_location), tokenizer, passthrough, labels_tokenizer)
 
     @classmethod
     def from_config(cls, config: GLiNERConfig | Mapping[str, Any], backbone_from_pretrained: bool = True,
@@ -91,21 +108,32 @@ class GLiNER:
         source = ckpt.resolve_backbone(config.model_name)
         tokenizer = AutoTokenizer.from_pretrained(source)
         config.encoder_config = _backbone_config_dict(config.model_name, -1)
+        bi = config.architecture in ("BiEncoderSpan", "BiEncoderToken")
+        labels_tokenizer = None
+        if bi:
+            labels_source = ckpt.resolve_backbone(config.labels_encoder)
+            labels_tokenizer = AutoTokenizer.from_pretrained(labels_source)
+            config.labels_encoder_config = _backbone_config_dict(config.labels_encoder, -1)
         if seed is not None:
             torch.manual_seed(seed)
         model = build_model(config)
         backbone = model.token_rep_layer.bert_layer
         if backbone_from_pretrained:
             backbone.model.load_state_dict(AutoModel.from_pretrained(source).state_dict(), strict=True)
-        ckpt.add_special_tokens(tokenizer, config)
-        backbone.model.resize_token_embeddings(len(tokenizer))
-        config.encoder_config["vocab_size"] = len(tokenizer)
-        return cls(config, model, tokenizer)
+            if bi:
+                model.token_rep_layer.labels_encoder.model.load_state_dict(
+                    AutoModel.from_pretrained(labels_source).state_dict(), strict=True)
+        if not bi:  # uni-encoders prompt <<ENT>>/<<SEP>>: new tokens, resized embeddings
+            ckpt.add_special_tokens(tokenizer, config)
+            backbone.model.resize_token_embeddings(len(tokenizer))
+            config.encoder_config["vocab_size"] = len(tokenizer)
+        return cls(config, model, tokenizer, labels_tokenizer=labels_tokenizer)
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
         state = {**self.model.state_dict(), **self._passthrough}
-        return ckpt.write_checkpoint(save_directory, self.config, state, self.tokenizer, safe_serialization)
+        return ckpt.write_checkpoint(save_directory, self.config, state, self.tokenizer, safe_serialization,
+                                     labels_tokenizer=self.labels_tokenizer)
 
     @property
     def device(self) -> torch.device:
@@ -128,31 +156,98 @@ class GLiNER:
 
     @torch.inference_mode()
     def inference(self, texts: str | Sequence[str], labels: Labels | Sequence[Labels], threshold: float = 0.5,
-                  flat_ner: bool = True, multi_label: bool = False, batch_size: int = 8) -> list[list[dict]]:
+                  flat_ner: bool = True, multi_label: bool = False, batch_size: int = 8,
+                  label_embeddings: torch.Tensor | None = None) -> list[list[dict]]:
         """Entities of each text. ``labels`` is one label set for all texts, or one per text.
 
         Texts longer than the encoder's window (``max_len`` words, or the backbone's token limit once the
         label prompt is in) are split into windows that overlap by more than ``max_width`` words; their
         entities are merged with offsets into the original text. Nothing is truncated.
+
+        Bi-encoders: ``label_embeddings`` from ``encode_labels(labels)`` skip the label encoder; without
+        them, label vectors come from a bounded cache, so repeated labels are encoded once.
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
         _check_texts(texts)
         _check_options(threshold, batch_size)
         label_sets, label_of_text = self._label_sets(labels, len(texts))
+        if label_embeddings is not None:
+            label_embeddings = self._check_embeddings(label_embeddings, labels, label_sets)
         words = [split_words(t, self.config.words_splitter_type) for t in texts]
-        items = self._plan_items(words, label_sets, label_of_text)
+        prompt_sets, items = self._plan_items(words, label_sets, label_of_text)
+        state = self.runner.prepare([ps.labels for ps in prompt_sets], label_embeddings)
         per_window: dict[int, list[tuple[int, int, list[Span]]]] = {i: [] for i in range(len(texts))}
         items.sort(key=lambda it: -it.tokens)  # similar lengths together: less padding
         for first in range(0, len(items), batch_size):
             chunk = items[first:first + batch_size]
-            for item, candidates in zip(chunk, self._run_chunk(chunk, words, label_sets, threshold)):
+            found = self.runner.candidates([words[it.text].tokens[it.start:it.end] for it in chunk],
+                                           [it.prompt_set for it in chunk], [ps.labels for ps in prompt_sets],
+                                           threshold, state)
+            for item, candidates in zip(chunk, found):
+                offset = prompt_sets[item.prompt_set].offset
+                if offset:
+                    candidates = [c._replace(label=c.label + offset) for c in candidates]
                 per_window[item.text].append((item.start, item.end - item.start, candidates))
+        order = token_order if self.config.is_token_level else span_order
         results = []
         for i, w in enumerate(words):
             names = label_sets[label_of_text[i]].names if per_window[i] else []
-            spans = greedy_decode(merge_windows(per_window[i]), flat_ner=flat_ner, multi_label=multi_label)
+            candidates = sorted(merge_windows(per_window[i]), key=order)  # one pass's order, whatever the windows
+            spans = greedy_decode(candidates, flat_ner=flat_ner, multi_label=multi_label)
             results.append([_entity(w, s, names) for s in spans])
         return results
+
+    # ------------------------------------------------------------------------------------ bi-encoders
+    def encode_labels(self, labels: Labels, batch_size: int = 64) -> torch.Tensor:
+        """Label vectors ``(len(labels), D)`` for a bi-encoder, to pass as ``label_embeddings`` later.
+
+        One row per label as given (a ``{name: description}`` mapping encodes the descriptions).
+        """
+        if not self.is_bi_encoder:
+            raise ValueError(f"encode_labels needs a bi-encoder; this model is {self.config.architecture}, whose "
+                             "labels are prompted in the text.")
+        prompts = _label_prompts(labels)
+        normalize_labels(labels)  # same validation as inference
+        with torch.inference_mode():
+            return self.runner.encode(prompts, batch_size=batch_size)
+
+    def batch_predict_with_embeds(self, texts: Sequence[str], labels_embeddings: torch.Tensor, labels: Labels,
+                                  flat_ner: bool = True, threshold: float = 0.5, multi_label: bool = False,
+                                  batch_size: int = 8) -> list[list[dict[str, Any]]]:
+        """The reference's name for ``inference(texts, labels, label_embeddings=...)``."""
+        return self.inference(texts, labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label,
+                              batch_size=batch_size, label_embeddings=labels_embeddings)
+
+    def predict_with_embeds(self, text: str, labels_embeddings: torch.Tensor, labels: Labels, flat_ner: bool = True,
+                            threshold: float = 0.5, multi_label: bool = False) -> list[dict[str, Any]]:
+        """The reference's name for ``predict_entities`` with precomputed label embeddings."""
+        return self.batch_predict_with_embeds([text], labels_embeddings, labels, flat_ner, threshold, multi_label)[0]
+
+    def clear_label_cache(self) -> None:
+        """Forget cached label vectors (after changing the label encoder's weights)."""
+        if self.is_bi_encoder:
+            self.label_cache.clear()
+
+    def _check_embeddings(self, emb, labels, label_sets: list[LabelSet]) -> torch.Tensor:
+        """One row per label as given, of the model's width; duplicates then dropped like the labels."""
+        if not self.is_bi_encoder:
+            raise ValueError(f"label_embeddings only apply to bi-encoders; this model is {self.config.architecture}.")
+        if len(label_sets) != 1:
+            raise ValueError("label_embeddings need one label list shared by all texts, not per-text label sets.")
+        if not isinstance(emb, torch.Tensor) or emb.dim() != 2:
+            raise ValueError("label_embeddings must be a 2-D tensor (number of labels, hidden size), as returned "
+                             "by model.encode_labels(labels).")
+        prompts = _label_prompts(labels)
+        if emb.size(0) != len(prompts) or emb.size(1) != self.config.hidden_size:
+            raise ValueError(
+                f"label_embeddings has shape {tuple(emb.shape)} but {len(prompts)} labels of a model of width "
+                f"{self.config.hidden_size} need ({len(prompts)}, {self.config.hidden_size}); compute them with "
+                "model.encode_labels(labels) for exactly these labels."
+            )
+        first = {}
+        for row, p in enumerate(prompts):
+            first.setdefault(p, row)
+        return emb[[first[p] for p in label_sets[0].prompts]]
 
     # ------------------------------------------------------------------------------------ internals
     def _label_sets(self, labels, n_texts: int) -> tuple[list[LabelSet], list[int]]:
@@ -164,44 +259,65 @@ class GLiNER:
             raise ValueError(f"Per-text labels need one label list per text: got {len(labels)} for {n_texts} texts.")
         return [normalize_labels(x) for x in labels], list(range(n_texts))
 
-    def _prompt(self, labels: LabelSet) -> list[str]:
-        return prompt_words(labels, self.config.ent_token, self.config.sep_token)
+    def _plan_items(self, words: list[Words], label_sets: list[LabelSet],
+                    label_of_text: list[int]) -> tuple[list[_PromptSet], list[_Item]]:
+        """Encoder rows for every text: its windows, times its label groups.
 
-    def _plan_items(self, words: list[Words], label_sets: list[LabelSet], label_of_text: list[int]) -> list[_Item]:
+        A uni-encoder's labels cost tokens in every window. When the label prompt and the text fit the
+        encoder together, one row carries both (as upstream). Otherwise the text is windowed; and when the
+        prompt alone takes more than half the encoder's tokens, the labels are split into groups that each
+        take at most half, every group prompted over every window. Bi-encoders never split.
+        """
         cfg = self.config
-        prompt_tokens = [sum(subtoken_counts(self.tokenizer, self._prompt(ls))) for ls in label_sets]
+        room = self.max_tokens - self._num_special
+        prompt_sets: list[_PromptSet] = []
+        groups_of: dict[tuple[int, bool], list[int]] = {}
+
+        def groups(set_id: int, split: bool) -> list[int]:
+            if (set_id, split) not in groups_of:
+                ids = []
+                for sub, offset in self._label_groups(label_sets[set_id], room // 2 if split else None):
+                    prompt_sets.append(_PromptSet(sub, offset))
+                    ids.append(len(prompt_sets) - 1)
+                groups_of[set_id, split] = ids
+            return groups_of[set_id, split]
+
         items = []
         for i, w in enumerate(words):
             if len(w) == 0:
                 continue
-            budget = self.max_tokens - self._num_special - prompt_tokens[label_of_text[i]]
-            if budget < cfg.max_width + 1:
-                n = len(label_sets[label_of_text[i]])
-                raise ValueError(
-                    f"{n} labels take {prompt_tokens[label_of_text[i]]} of the encoder's {self.max_tokens} tokens, "
-                    "leaving no room for text. Pass fewer labels per call (or split them over several calls), "
-                    "or use a bi-encoder model, whose labels are encoded separately."
-                )
+            set_id = label_of_text[i]
             counts = subtoken_counts(self.tokenizer, w.tokens)
-            for start, end in plan_windows(counts, cfg.max_len, budget, min_overlap=cfg.max_width + 1):
-                items.append(_Item(i, start, end, label_of_text[i], sum(counts[start:end])))
-        return items
+            whole = self.runner.prompt_tokens(label_sets[set_id])
+            fits = whole + sum(counts) <= room and len(w) <= cfg.max_len
+            for ps_id in groups(set_id, split=not fits and whole > room // 2):
+                prompt = self.runner.prompt_tokens(prompt_sets[ps_id].labels)
+                budget = room - prompt
+                if budget < cfg.max_width + 1:
+                    raise ValueError(
+                        f"A label prompt of {prompt} tokens leaves no room for text in the encoder's "
+                        f"{self.max_tokens} tokens; shorten the label (or its description)."
+                    )
+                for start, end in plan_windows(counts, cfg.max_len, budget, min_overlap=cfg.max_width + 1):
+                    items.append(_Item(i, start, end, ps_id, sum(counts[start:end])))
+        if not prompt_sets:  # only empty texts
+            prompt_sets = [_PromptSet(ls, 0) for ls in label_sets]
+        return prompt_sets, items
 
-    def _run_chunk(self, chunk: list[_Item], words: list[Words], label_sets: list[LabelSet],
-                   threshold: float) -> list[list[Span]]:
-        """Encode one batch of windows and list each window's candidate spans (window word indices)."""
-        batch = tokenize_batch(
-            self.tokenizer,
-            [words[it.text].tokens[it.start:it.end] for it in chunk],
-            [self._prompt(label_sets[it.labels]) for it in chunk],
-            self.config.subtoken_pooling,
-            self.max_tokens,
-        )
-        batch = {k: v.to(self.device) for k, v in batch.items()}
-        probs = torch.sigmoid(self.model(batch)["logits"].float()).cpu()
-        find = token_candidates if self.config.is_token_level else span_candidates
-        return [find(probs[row], it.end - it.start, len(label_sets[it.labels]), threshold)
-                for row, it in enumerate(chunk)]
+    def _label_groups(self, labels: LabelSet, max_prompt_tokens: int | None) -> list[tuple[LabelSet, int]]:
+        """``labels`` whole, or split in order into groups whose prompts take at most ``max_prompt_tokens``."""
+        if max_prompt_tokens is None:
+            return [(labels, 0)]
+        per_label = self.runner.label_tokens(labels)
+        fixed = self.runner.prompt_tokens(LabelSet([], []))
+        groups, start, used = [], 0, fixed
+        for j, cost in enumerate(per_label):
+            if j > start and used + cost > max_prompt_tokens:
+                groups.append((start, j))
+                start, used = j, fixed
+            used += cost
+        groups.append((start, len(per_label)))
+        return [(LabelSet(labels.prompts[a:b], labels.names[a:b]), a) for a, b in groups]
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -209,6 +325,13 @@ def _entity(words: Words, span: Span, names: list[str]) -> dict[str, Any]:
     start, end = words.starts[span.start], words.ends[span.end]
     return {"start": start, "end": end, "text": words.text[start:end], "label": names[span.label],
             "score": span.score}
+
+
+def _label_prompts(labels: Labels) -> list[str]:
+    """The prompts of a label list as given (duplicates kept): descriptions for a mapping."""
+    if isinstance(labels, str):
+        return [labels]
+    return list(labels.values()) if isinstance(labels, Mapping) else list(labels)
 
 
 def _check_texts(texts: list) -> None:

@@ -230,3 +230,13 @@ def test_reference_loads_what_we_save(tmp_path, case):
     proc = subprocess.run([ref_python, str(script), str(tmp_path / "ours"), str(tmp_path / "req.json")],
                           capture_output=True, text=True, check=True)
     assert_same(json.loads(proc.stdout), outputs(model))
+
+
+@pytest.mark.hub
+def test_released_checkpoint_from_the_hub_loads_and_predicts(monkeypatch):
+    """Needs the network: the real hub path with a released checkpoint (DeBERTa-v3, uni-encoder span)."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    model = GLiNER.from_pretrained("urchade/gliner_small-v2.1")
+    ents = model.predict_entities("Apple hired Tim Cook in Cupertino.", ["person", "company", "city"])
+    assert {(e["text"], e["label"]) for e in ents} >= {("Tim Cook", "person"), ("Apple", "company")}

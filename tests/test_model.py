@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from conftest import make_model
+from gliner_bench.processing import normalize_labels
 
 LABELS = ["person", "company", "location", "date"]
 
@@ -107,10 +108,22 @@ def test_emoji_and_cjk_text(span_model):
         assert text[e["start"]:e["end"]] == e["text"]
 
 
-def test_too_many_labels_for_a_uni_encoder_says_what_to_do(span_model):
+def test_more_labels_than_the_encoder_window_holds_are_split_into_groups(span_model):
     labels = [f"type number {i}" for i in range(100)]  # ~400 prompt tokens for a 128-token tiny encoder
-    with pytest.raises(ValueError, match="fewer labels|bi-encoder"):
-        span_model.predict_entities(TEXT, labels)
+    room = span_model.max_tokens - 2
+    groups = span_model._label_groups(normalize_labels(labels), room // 2)
+    assert [p for g, _ in groups for p in g.prompts] == labels  # every label, in order, once
+    assert [off for _, off in groups] == [sum(len(g) for g, _ in groups[:k]) for k in range(len(groups))]
+    assert all(span_model.runner.prompt_tokens(g) <= room // 2 for g, _ in groups) and len(groups) > 2
+    ents = span_model.predict_entities(TEXT, labels, threshold=0.3, flat_ner=False, multi_label=True)
+    assert all(TEXT[e["start"]:e["end"]] == e["text"] and e["label"] in labels for e in ents)
+    group_of = {p: k for k, (g, _) in enumerate(groups) for p in g.prompts}
+    assert len({group_of[e["label"]] for e in ents}) > 1  # entities from several groups
+
+
+def test_a_label_too_long_for_the_encoder_says_what_to_do(span_model):
+    with pytest.raises(ValueError, match="shorten the label"):
+        span_model.predict_entities(TEXT, ["person " * 200])
 
 
 def test_token_model_outputs(token_model):

@@ -5,11 +5,14 @@ from __future__ import annotations
 from torch import nn
 
 from ..config import GLiNERConfig
+from .bi import BiEncoderSpan, BiEncoderToken
 from .uni import UniEncoderSpan, UniEncoderToken
 
 MODEL_CLASSES: dict[str, type[nn.Module]] = {
     "UniEncoderSpan": UniEncoderSpan,
     "UniEncoderToken": UniEncoderToken,
+    "BiEncoderSpan": BiEncoderSpan,
+    "BiEncoderToken": BiEncoderToken,
 }
 
 

@@ -1,0 +1,184 @@
+"""How each family turns a batch of text windows into candidate spans.
+
+``GLiNER.inference`` owns the pipeline (words, windows, batching, merging, decoding); a runner owns the part
+that differs between families: how labels reach the model, and how a batch is encoded and scored.
+- UniRunner: labels are prompted in front of every text (they cost encoder tokens in every window).
+- BiRunner: labels are encoded once by the label encoder, cached, and scored against every window in chunks.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .decoding import Span, span_candidates, token_candidates
+from .processing import LabelSet, prompt_words, subtoken_counts, tokenize_batch
+
+
+def _find(config):
+    return token_candidates if config.is_token_level else span_candidates
+
+
+class UniRunner:
+    """Uni-encoders: ``[<<ENT>> label ... <<SEP>>] + words`` through one encoder."""
+
+    def __init__(self, model, tokenizer, config, max_tokens: int):
+        self.model, self.tokenizer, self.config, self.max_tokens = model, tokenizer, config, max_tokens
+
+    def _prompt(self, labels: LabelSet) -> list[str]:
+        return prompt_words(labels, self.config.ent_token, self.config.sep_token)
+
+    def prompt_tokens(self, labels: LabelSet) -> int:
+        """Encoder tokens the prompt of ``labels`` takes (all its labels, plus <<SEP>>)."""
+        return sum(subtoken_counts(self.tokenizer, self._prompt(labels)))
+
+    def label_tokens(self, labels: LabelSet) -> list[int]:
+        """Encoder tokens each label adds to the prompt (<<ENT>> and the label)."""
+        counts = subtoken_counts(self.tokenizer, self._prompt(labels))
+        return [counts[2 * j] + counts[2 * j + 1] for j in range(len(labels))]
+
+    def prepare(self, label_sets: Sequence[LabelSet], label_embeddings=None) -> None:
+        if label_embeddings is not None:
+            raise ValueError(f"label_embeddings only apply to bi-encoders; this model is {self.config.architecture}, "
+                             "whose labels are prompted in the text.")
+
+    def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
+                   threshold: float, state=None) -> list[list[Span]]:
+        """Candidate spans of each window (window word indices); row b is prompted with label_sets[set_ids[b]]."""
+        device = next(self.model.parameters()).device
+        rows = [label_sets[i] for i in set_ids]
+        batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
+                               self.config.subtoken_pooling, self.max_tokens)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        probs = torch.sigmoid(self.model(batch)["logits"].float()).cpu()
+        find = _find(self.config)
+        return [find(probs[b], len(w), len(ls), threshold) for b, (w, ls) in enumerate(zip(word_lists, rows))]
+
+
+class LabelCache:
+    """A bounded least-recently-used map from a label prompt to its vector (D,), on the model's device."""
+
+    def __init__(self, max_entries: int = 20_000):
+        self.max_entries = max_entries
+        self._store: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> torch.Tensor | None:
+        vec = self._store.get(key)
+        if vec is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._store.move_to_end(key)
+        return vec
+
+    def put(self, key: str, vec: torch.Tensor) -> None:
+        self._store[key] = vec
+        self._store.move_to_end(key)
+        while len(self._store) > self.max_entries:
+            self._store.popitem(last=False)
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+@dataclass
+class BiState:
+    vectors: torch.Tensor  # (N, D): one vector per distinct label prompt of the call
+    index: list[list[int]]  # per label set: rows of ``vectors``
+
+
+class BiRunner:
+    """Bi-encoders: words from the text encoder, label vectors from the label encoder (cached)."""
+
+    LABEL_CHUNK = 256  # labels scored at once when labels do not interact (no cross-fuser): bounds memory
+
+    def __init__(self, model, tokenizer, labels_tokenizer, config, max_tokens: int, cache: LabelCache):
+        self.model, self.tokenizer, self.labels_tokenizer = model, tokenizer, labels_tokenizer
+        self.config, self.max_tokens, self.cache = config, max_tokens, cache
+
+    def prompt_tokens(self, labels: LabelSet) -> int:
+        return 0  # labels never enter the text encoder
+
+    def label_tokens(self, labels: LabelSet) -> list[int]:
+        return [0] * len(labels)
+
+    # ---------------------------------------------------------------------------------------- labels
+    @torch.inference_mode()
+    def encode(self, prompts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
+        """Label vectors (N, D) for ``prompts``, encoded in batches of similar length (padding to the
+        longest in each batch only), in the order given."""
+        if not prompts:
+            return torch.empty(0, self.config.hidden_size)
+        device = next(self.model.parameters()).device
+        lengths = [len(ids) for ids in self.labels_tokenizer(list(prompts), truncation=True)["input_ids"]]
+        order = sorted(range(len(prompts)), key=lambda i: lengths[i])
+        out = [None] * len(prompts)
+        for first in range(0, len(order), batch_size):
+            idx = order[first:first + batch_size]
+            enc = self.labels_tokenizer([prompts[i] for i in idx], truncation=True, padding="longest",
+                                        return_tensors="pt")
+            vecs = self.model.encode_labels(enc["input_ids"].to(device), enc["attention_mask"].to(device))
+            for i, v in zip(idx, vecs):
+                out[i] = v
+        return torch.stack(out)
+
+    def vectors_for(self, prompts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
+        """Label vectors through the cache: only prompts not seen before are encoded."""
+        found = {}
+        for p in dict.fromkeys(prompts):
+            vec = self.cache.get(p)
+            if vec is not None:
+                found[p] = vec
+        missing = [p for p in dict.fromkeys(prompts) if p not in found]
+        if missing:
+            for p, vec in zip(missing, self.encode(missing, batch_size)):
+                self.cache.put(p, vec)
+                found[p] = vec
+        return torch.stack([found[p] for p in prompts])
+
+    def prepare(self, label_sets: Sequence[LabelSet], label_embeddings: torch.Tensor | None = None) -> BiState:
+        prompts = list(dict.fromkeys(p for ls in label_sets for p in ls.prompts))
+        if label_embeddings is None:
+            vectors = self.vectors_for(prompts)
+        else:
+            vectors = label_embeddings  # validated by the caller: one row per prompt, in order
+        position = {p: i for i, p in enumerate(prompts)}
+        return BiState(vectors, [[position[p] for p in ls.prompts] for ls in label_sets])
+
+    # ---------------------------------------------------------------------------------------- scoring
+    def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
+                   threshold: float, state: BiState) -> list[list[Span]]:
+        """As UniRunner.candidates; labels are scored ``LABEL_CHUNK`` at a time unless a cross-fuser mixes them."""
+        device = next(self.model.parameters()).device
+        batch = tokenize_batch(self.tokenizer, word_lists, [[] for _ in word_lists], self.config.subtoken_pooling,
+                               self.max_tokens)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        rows = [state.index[i] for i in set_ids]
+        C = max(len(r) for r in rows)
+        index = torch.zeros(len(rows), C, dtype=torch.long)
+        mask = torch.zeros(len(rows), C, dtype=torch.bool)
+        for b, r in enumerate(rows):
+            index[b, : len(r)] = torch.tensor(r, dtype=torch.long)
+            mask[b, : len(r)] = True
+        index, mask = index.to(device), mask.to(device)
+        vectors = state.vectors.to(device)
+        words, word_mask = self.model.encode_words(batch)
+        chunk = C if hasattr(self.model, "cross_fuser") else self.LABEL_CHUNK  # fused labels interact
+        find = _find(self.config)
+        found: list[list[Span]] = [[] for _ in word_lists]
+        for lo in range(0, C, chunk):
+            hi = min(lo + chunk, C)
+            w, labels = self.model.fuse(words, word_mask, vectors[index[:, lo:hi]], mask[:, lo:hi])
+            logits = self.model.score(w, word_mask, labels, batch["text_lengths"])["logits"]
+            probs = torch.sigmoid(logits.float()).cpu()
+            for b, (wl, r) in enumerate(zip(word_lists, rows)):
+                n = max(0, min(len(r), hi) - lo)
+                found[b] += [s._replace(label=s.label + lo) for s in find(probs[b], len(wl), n, threshold)]
+        return found
