@@ -6,16 +6,20 @@ Run this with a python that has ``gliner==0.2.29`` installed (see ``make_fixture
     python scripts/parity/build_fixtures.py [OUTPUT_DIR]
 
 OUTPUT_DIR defaults to ``tests/fixtures/parity`` (resolved relative to this file).
-Everything is built locally and offline: a tiny BERT backbone plus a WordPiece tokenizer are
-written to a temporary directory, each GLiNER case is created from it, all parameters are
-re-initialised from a seeded normal distribution, the model is saved, reloaded from its own
-directory, and the reloaded model's outputs are written to ``<case>/expected.json``.
+Everything is built locally and offline: a tiny BERT backbone plus a WordPiece tokenizer, and a
+tiny DeBERTa-v3-style backbone plus a SentencePiece (Unigram) tokenizer trained here with the
+``sentencepiece`` library, are written to a temporary directory; each GLiNER case is created from
+one of them, all parameters are re-initialised from a seeded normal distribution, the model is
+saved, reloaded from its own directory, and the reloaded model's outputs are written to
+``<case>/expected.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -33,10 +37,18 @@ import torch
 import transformers
 from gliner import GLiNER, GLiNERConfig
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import (
+    BertConfig,
+    BertModel,
+    BertTokenizerFast,
+    DebertaV2Config,
+    DebertaV2Model,
+    DebertaV2Tokenizer,
+)
 
 SEED = 1234
 BACKBONE_DIRNAME = "tiny-bert"  # relative model_name: no machine path ends up in gliner_config.json
+DEBERTA_BACKBONE_DIRNAME = "tiny-deberta-v3"
 
 TEXTS = [
     "",
@@ -231,6 +243,178 @@ def build_backbone(root: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# DeBERTa-v3-style backbone. Every released GLiNER checkpoint uses a DeBERTa-v3 encoder with a
+# SentencePiece (Unigram) tokenizer laid out as [PAD]=0, [CLS]=1, [SEP]=2, [UNK]=3, [MASK]
+# appended after the pieces, case kept, "\u2581" word-start marker. The reference has special
+# handling for it (GLiNER._set_tokenizer_spec_tokens sets add_bos_token / add_eos_token, since
+# early transformers 5 releases' DeBERTa tokenizers stopped adding [CLS]/[SEP]; with 5.16.1 the
+# tokenizer adds them with or without those flags).
+# The SentencePiece model is trained here, deterministically (one thread, no sampling, no
+# shuffling, identity normalisation so the model file carries no precompiled charmap), on the
+# fixture texts (euro sign removed, so it stays the only [UNK]), the label texts and the extra
+# sentences below. Its pieces and scores are then handed to transformers' DebertaV2Tokenizer, the
+# way transformers 5 converts an spm.model (vocab = [(piece, score)], unk_id from the model).
+# ---------------------------------------------------------------------------------------------
+SPM_VOCAB_SIZE = 400
+SPM_EXTRA_SENTENCES = [
+    "The company hired a new engineer from the city last week.",
+    "Reporters met officials in the capital on Friday morning.",
+    "She flew from London to New York in June 2019 with her family.",
+    "Google and Amazon opened new offices in Dublin and Tokyo.",
+    "The president of France spoke with the chancellor of Germany about trade.",
+    "Scientists at the university published a paper about large language models.",
+    "He paid 25 dollars for a ticket to the museum yesterday afternoon.",
+    "The meeting is scheduled for Tuesday, April 12, at noon in the main hall.",
+    "Maria Garcia works as a doctor at the General Hospital in Madrid.",
+    "The football club signed a young player from Brazil for a record fee.",
+    "Heavy rain flooded several streets in Mumbai on Wednesday night.",
+    "The European Union announced new rules for technology companies.",
+    "A small startup in Berlin raised money from investors in Silicon Valley.",
+    "The orchestra will perform the symphony at the opera house in Vienna.",
+    "Officials said the bridge would reopen on Thursday after repairs.",
+    "Researchers found that the new medicine reduced symptoms in most patients.",
+    "The airline cancelled flights between Chicago and Toronto because of snow.",
+    "John Smith was elected mayor of the town in November 2018.",
+    "The museum displays paintings by famous artists from Italy and Spain.",
+    "Students from the school visited the national park in September.",
+    "The bank reported higher profits for the third quarter of the year.",
+    "Police arrested two men after a robbery at a jewelry store on Saturday.",
+    "The government plans to build thousands of new homes by 2030.",
+    "An earthquake struck the coast of Japan early on Sunday morning.",
+    "The team won the championship after beating their rivals in the final.",
+    "Farmers in the region are worried about the long dry summer.",
+    "The author signed copies of her new novel at a bookshop in Boston.",
+    "Engineers tested the electric car on roads across Norway and Sweden.",
+    "The minister of health visited hospitals in the northern provinces.",
+    "Thousands of people gathered in the square to celebrate the new year.",
+    "The company executives discussed the merger with lawyers in Geneva.",
+    "A spokesperson for the organization declined to comment on the report.",
+    "The festival attracts musicians and visitors from around the world.",
+    "Prices of fruit and vegetables rose sharply during the winter months.",
+    "The professor gave a lecture on ancient history at the library.",
+    "Her brother moved to Sydney to study medicine at the university.",
+    "The conference on climate change will take place in Nairobi next year.",
+    "Workers at the factory went on strike over wages and working hours.",
+    "The newspaper published an interview with the former prime minister.",
+    "The ship arrived at the port of Rotterdam carrying containers from China.",
+]
+DEBERTA_SPECIAL = {
+    "bos_token": "[CLS]",
+    "eos_token": "[SEP]",
+    "unk_token": "[UNK]",
+    "sep_token": "[SEP]",
+    "pad_token": "[PAD]",
+    "cls_token": "[CLS]",
+    "mask_token": "[MASK]",
+}
+
+
+def spm_training_sentences() -> list[str]:
+    sentences = [t.replace("\u20ac", " ").strip() for t in TEXTS if t.strip()]
+    sentences += list(LABELS) + list(LABELS_DESCRIBED.values())
+    return sentences + SPM_EXTRA_SENTENCES
+
+
+def train_spm() -> bytes:
+    """Train the tiny SentencePiece Unigram model; returns the serialised model (a few KB)."""
+    import sentencepiece as spm
+
+    buf = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(spm_training_sentences()),
+        model_writer=buf,
+        model_type="unigram",
+        vocab_size=SPM_VOCAB_SIZE,
+        pad_id=0,
+        bos_id=1,
+        eos_id=2,
+        unk_id=3,
+        pad_piece="[PAD]",
+        bos_piece="[CLS]",
+        eos_piece="[SEP]",
+        unk_piece="[UNK]",
+        character_coverage=1.0,
+        normalization_rule_name="identity",
+        split_digits=True,
+        shuffle_input_sentence=False,
+        num_threads=1,
+        minloglevel=2,
+    )
+    return buf.getvalue()
+
+
+def build_deberta_tokenizer(spm_model: bytes) -> DebertaV2Tokenizer:
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_proto=spm_model)
+    assert sp.get_piece_size() == SPM_VOCAB_SIZE, sp.get_piece_size()
+    assert [sp.id_to_piece(i) for i in range(4)] == ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
+    vocab = [(sp.id_to_piece(i), float(sp.get_score(i))) for i in range(sp.get_piece_size())]
+    tokenizer = DebertaV2Tokenizer(
+        vocab=vocab,
+        unk_id=sp.unk_id(),
+        do_lower_case=False,
+        split_by_punct=False,
+        **DEBERTA_SPECIAL,
+    )
+    # [MASK] is not an spm piece (as in DeBERTa-v3): it is appended after the pieces
+    assert len(tokenizer) == SPM_VOCAB_SIZE + 1, len(tokenizer)
+    assert tokenizer.convert_tokens_to_ids("[MASK]") == SPM_VOCAB_SIZE
+    ids = tokenizer("Apple hired")["input_ids"]
+    assert ids[0] == 1 and ids[-1] == 2, ids  # the tokenizer as built adds [CLS] ... [SEP]
+    return tokenizer
+
+
+def check_deberta_tokenization(tokenizer) -> None:
+    """Every word is covered except the deliberate euro sign, which gives "\u2581" + [UNK]."""
+    unk_id = tokenizer.convert_tokens_to_ids("[UNK]")
+    words = []
+    for text in TEXTS:
+        words.extend(text.split())
+    for label_text in LABELS + list(LABELS_DESCRIBED.values()):
+        words.extend(label_text.split())
+    for word in words:
+        ids = tokenizer(word, add_special_tokens=False)["input_ids"]
+        if unk_id in ids and "\u20ac" not in word:
+            raise AssertionError(f"unexpected [UNK] in {word!r}: {tokenizer.convert_ids_to_tokens(ids)}")
+    euro = tokenizer.convert_ids_to_tokens(tokenizer("\u20ac", add_special_tokens=False)["input_ids"])
+    assert euro == ["\u2581", "[UNK]"], euro
+
+
+def build_deberta_backbone(root: Path) -> Path:
+    spm_model = train_spm()
+    assert spm_model == train_spm(), "SentencePiece training is not deterministic"
+    tokenizer = build_deberta_tokenizer(spm_model)
+    check_deberta_tokenization(tokenizer)
+    torch.manual_seed(SEED)
+    config = DebertaV2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        hidden_act="gelu",
+        max_position_embeddings=512,
+        type_vocab_size=0,
+        layer_norm_eps=1e-7,
+        relative_attention=True,
+        position_buckets=256,
+        norm_rel_ebd="layer_norm",
+        share_att_key=True,
+        pos_att_type=["p2c", "c2p"],
+        max_relative_positions=-1,
+        position_biased_input=False,
+        pad_token_id=0,
+    )
+    model = DebertaV2Model(config)
+    out = root / DEBERTA_BACKBONE_DIRNAME
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "spm.model").write_bytes(spm_model)  # for the record; tokenizer.json is what loads
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Cases
 # ---------------------------------------------------------------------------------------------
 COMMON = {"max_width": 4, "max_len": 384, "dropout": 0.1, "words_splitter_type": "whitespace"}
@@ -259,6 +443,24 @@ CASES = {
         "fuse_layers": True,
         "num_rnn_layers": 1,
         "safe": False,
+    },
+    # DeBERTa-v3-style backbone + SentencePiece tokenizer (appended: earlier cases keep their seeds)
+    "span_deberta": {
+        "backbone": DEBERTA_BACKBONE_DIRNAME,
+        "span_mode": "markerV0",
+        "hidden_size": 32,
+        "num_rnn_layers": 1,
+        "safe": True,
+    },
+    "token_deberta": {
+        "backbone": DEBERTA_BACKBONE_DIRNAME,
+        # its default seed (SEED + 8) left texts[1], texts[2] and the description / duplicate label
+        # runs without a single entity; this one gives entities in every text and every run kind
+        "seed": SEED + 10,
+        "span_mode": "token_level",
+        "hidden_size": 32,
+        "num_rnn_layers": 1,
+        "safe": True,
     },
 }
 
@@ -581,7 +783,9 @@ def chdir(path: Path):
 def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int) -> dict:
     spec = dict(spec)
     safe = spec.pop("safe")
-    config = GLiNERConfig(model_name=BACKBONE_DIRNAME, **COMMON, **spec)
+    backbone = spec.pop("backbone", BACKBONE_DIRNAME)
+    case_seed = spec.pop("seed", case_seed)
+    config = GLiNERConfig(model_name=backbone, **COMMON, **spec)
     with chdir(work):  # model_name is relative to the temporary work directory
         model = GLiNER.from_config(config, local_files_only=True)
     model.eval()
@@ -607,6 +811,15 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
         raise AssertionError(f"{name}: reloaded logits differ from in-memory logits")
     for key in ("input_ids", "attention_mask", "words_mask", "text_lengths"):
         assert mem_fwd[key] == fwd8[key], (name, key)
+    # Every recorded sequence is [CLS] ... [SEP] before its padding (for DeBERTa this is what the
+    # reference's add_bos_token / add_eos_token handling is there to guarantee).
+    tok = reloaded.data_processor.transformer_tokenizer
+    for fwd in (fwd8, fwd1):
+        for ids, mask in zip(fwd["input_ids"], fwd["attention_mask"]):
+            n = sum(mask)
+            ends = (ids[0], ids[n - 1])
+            assert ends == (tok.cls_token_id, tok.sep_token_id), (name, ends)
+            assert all(i == tok.pad_token_id for i in ids[n:]), (name, "padding")
 
     # Scores of every forward pass the recorded runs make, to keep thresholds away from them.
     probs_all = [valid_probs(reloaded, logits8, batch8)]
@@ -647,6 +860,13 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
         "runs": runs,
         "forward": [fwd8, fwd1],
     }
+    if backbone == DEBERTA_BACKBONE_DIRNAME:
+        import sentencepiece
+
+        spm_model = (work / backbone / "spm.model").read_bytes()
+        expected["sentencepiece_version"] = sentencepiece.__version__
+        expected["spm_model_sha256"] = hashlib.sha256(spm_model).hexdigest()
+        expected["spm_model_bytes"] = len(spm_model)
     with open(case_dir / "expected.json", "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
@@ -701,6 +921,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="gliner-parity-") as tmp:
         work = Path(tmp)
         build_backbone(work)
+        if any(CASES[name].get("backbone") == DEBERTA_BACKBONE_DIRNAME for name in names):
+            build_deberta_backbone(work)
         for i, name in enumerate(CASES):
             if name not in names:
                 continue

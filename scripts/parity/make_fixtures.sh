@@ -7,7 +7,8 @@
 # It is created if needed; if it already has gliner 0.2.29 it is reused as it is.
 # torch==2.13.0 is installed first (pip finds the CPU wheel through its configured local
 # wheel directory, which avoids a CUDA download), then gliner==0.2.29 (with transformers 5.16.1
-# and tokenizers 0.23.3, the versions the committed fixtures were built with).
+# and tokenizers 0.23.3, the versions the committed fixtures were built with; sentencepiece 0.2.3,
+# which trains the DeBERTa cases' tokenizer, is pinned too).
 # Everything runs offline as far as Hugging Face is concerned (HF_HUB_OFFLINE=1).
 set -euo pipefail
 
@@ -41,10 +42,12 @@ else
         "${PYTHON:-python3}" -m venv "$venv"
     fi
     "$py" -m pip install --quiet "torch==2.13.0"
-    # transformers / tokenizers pinned to the versions the committed fixtures were made with,
-    # so a rebuild reproduces them bit for bit (override with TRANSFORMERS_PIN / TOKENIZERS_PIN).
+    # transformers / tokenizers / sentencepiece pinned to the versions the committed fixtures were
+    # made with, so a rebuild reproduces them bit for bit (override with TRANSFORMERS_PIN /
+    # TOKENIZERS_PIN / SENTENCEPIECE_PIN).
     "$py" -m pip install --quiet "gliner==0.2.29" \
-        "transformers==${TRANSFORMERS_PIN:-5.16.1}" "tokenizers==${TOKENIZERS_PIN:-0.23.3}"
+        "transformers==${TRANSFORMERS_PIN:-5.16.1}" "tokenizers==${TOKENIZERS_PIN:-0.23.3}" \
+        "sentencepiece==${SENTENCEPIECE_PIN:-0.2.3}"
     has_reference || { echo "make_fixtures: gliner 0.2.29 not importable in $venv" >&2; exit 1; }
 fi
 
