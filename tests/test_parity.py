@@ -22,7 +22,11 @@ from gliner_bench.processing import normalize_labels, prompt_words, tokenize_bat
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").is_file())
 SCORE_TOL = 1e-5
-LOGIT_TOL = 1e-5
+# Logits: |ours - reference| <= LOGIT_ATOL + LOGIT_RTOL * |reference| (torch.allclose's rule). The reference's
+# own float32 rounding is of this size: our forward pass in float64 differs from its float32 logits by up to
+# 1.7e-5 on these fixtures (logits up to ~13), and the float32 kernels chosen differ between CPUs.
+LOGIT_ATOL = 1e-5
+LOGIT_RTOL = 1e-5
 
 
 def load(case):
@@ -92,7 +96,8 @@ def test_inputs_and_logits_match_reference(case):
         want = torch.tensor(fwd["logits"], dtype=torch.float64)
         got = out["logits"].double()
         assert list(got.shape) == fwd["logits_shape"]
-        assert (got - want).abs().max().item() <= LOGIT_TOL
+        excess = ((got - want).abs() - (LOGIT_ATOL + LOGIT_RTOL * want.abs())).max().item()
+        assert excess <= 0, f"logits differ beyond tolerance by {excess:.2e}"
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if "fuse" in c])

@@ -10,60 +10,15 @@ Usage: python scripts/bench/bench_vs_reference.py --ref-python <venv with gliner
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import torch
+from common import Worker, build_checkpoint, public_arguments, same_entities
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-
-
-def build_checkpoint(directory: Path, seed: int) -> None:
-    from gliner_bench import GLiNER, GLiNERConfig
-
-    cfg = GLiNERConfig(model_name="sentence-transformers/all-MiniLM-L6-v2", hidden_size=384)
-    model = GLiNER.from_config(cfg, seed=seed)
-    with torch.no_grad():  # untrained heads score everything ~0.5; spread the scores so decoding is non-trivial
-        model.model.prompt_rep_layer[3].weight.mul_(40.0)
-    model.save_pretrained(directory)
-
-
-class Worker:
-    def __init__(self, python: str, impl: str, checkpoint: Path, threads: int):
-        env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-        self.proc = subprocess.Popen(
-            [python, str(HERE / "worker.py"), "--impl", impl, "--threads", str(threads), str(checkpoint)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        self.info = json.loads(self.proc.stdout.readline())
-
-    def run(self, request: dict) -> dict:
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("worker died")
-        return json.loads(line)
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-
-
-def compare(ours, ref):
-    """(identical entity lists?, max score difference)"""
-    same, diff = True, 0.0
-    for a_list, b_list in zip(ours, ref):
-        if [(a["start"], a["end"], a["label"]) for a in a_list] != [(b["start"], b["end"], b["label"]) for b in b_list]:
-            same = False
-        for a, b in zip(a_list, b_list):
-            diff = max(diff, abs(a["score"] - b["score"]))
-    return same and len(ours) == len(ref), diff
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> int:
@@ -89,22 +44,24 @@ def main() -> int:
     request = {"texts": texts, "labels": labels, "batch_size": args.batch_size, "threshold": args.threshold}
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Path(tmp) / "ckpt"
-        build_checkpoint(ckpt, seed=0)
-        ours = Worker(sys.executable, "ours", ckpt, args.threads)
-        ref = Worker(args.ref_python, "reference", ckpt, args.threads)
+        build_checkpoint(ckpt, "UniEncoderSpan", seed=0)
+        ours = Worker(sys.executable, "ours", args.threads)
+        ref = Worker(args.ref_python, "reference", args.threads)
+        for worker in (ours, ref):
+            worker.call(op="load", path=str(ckpt))
         times = {"ours": [], "reference": []}
         outputs = {}
         for r in range(args.rounds):
             order = [("ours", ours), ("reference", ref)]
             for name, worker in order + order[::-1]:
-                reply = worker.run(request)
-                times[name].append(reply["seconds"])
+                reply = worker.call(op="infer", mode="plain", repeats=1, **request)
+                times[name] += reply["seconds"]
                 outputs[name] = reply["output"]
             print(f"round {r + 1}: ours {times['ours'][-1]:.3f}s  reference {times['reference'][-1]:.3f}s",
                   file=sys.stderr)
         ours.close()
         ref.close()
-    identical, max_diff = compare(outputs["ours"], outputs["reference"])
+    identical, max_diff = same_entities(outputs["ours"], outputs["reference"])
     n_entities = sum(len(x) for x in outputs["ours"])
     tps = {k: len(texts) / statistics.median(v) for k, v in times.items()}
     speedup = tps["ours"] / tps["reference"]
@@ -112,7 +69,7 @@ def main() -> int:
         "schema_version": 1,
         "experiment": "inference_vs_reference",
         "model": "UniEncoderSpan on all-MiniLM-L6-v2 (seeded heads)",
-        "arguments": vars(args) | {"labels": labels},
+        "arguments": public_arguments(args) | {"labels": labels},
         "environment": environment.describe("cpu") | {"torch_threads": args.threads},
         "reference": {"package": "gliner", "version": "0.2.29", "torch": ref.info["torch"],
                       "transformers": ref.info["transformers"]},

@@ -1,0 +1,66 @@
+"""Shared by the benchmark drivers: workers in their own processes, checkpoint building, comparison."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Worker:
+    """A worker.py process for one implementation, driven over stdin/stdout."""
+
+    def __init__(self, python: str, impl: str, threads: int):
+        env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+        self.proc = subprocess.Popen([python, str(HERE / "worker.py"), "--impl", impl, "--threads", str(threads)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, env=env)
+        self.info = self._read()
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("benchmark worker died")
+        return json.loads(line)
+
+    def call(self, **request) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=120)
+
+
+def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed: int = 0) -> None:
+    """A MiniLM-sized checkpoint written by our save_pretrained; heads seeded and scaled so scores spread."""
+    from gliner_bench import GLiNER, GLiNERConfig
+
+    fields = {"model_name": MINILM, "hidden_size": 384}
+    if architecture.startswith("BiEncoder"):
+        fields["labels_encoder"] = MINILM
+    model = GLiNER.from_config(GLiNERConfig(**fields), seed=seed)
+    with torch.no_grad():
+        model.model.prompt_rep_layer[3].weight.mul_(40.0)
+    model.save_pretrained(directory)
+
+
+def public_arguments(args) -> dict:
+    """The run's arguments without this machine's paths (a results file may be shared or committed)."""
+    return {k: v for k, v in vars(args).items() if k not in ("ref_python", "out")}
+
+
+def same_entities(ours, ref) -> tuple[bool, float]:
+    """(identical entity lists?, largest score difference)"""
+    same, diff = len(ours) == len(ref), 0.0
+    for a_list, b_list in zip(ours, ref):
+        if [(a["start"], a["end"], a["label"]) for a in a_list] != [(b["start"], b["end"], b["label"]) for b in b_list]:
+            same = False
+        for a, b in zip(a_list, b_list):
+            diff = max(diff, abs(a["score"] - b["score"]))
+    return same, diff
