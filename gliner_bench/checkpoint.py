@@ -181,13 +181,18 @@ def load_tokenizer(directory: Path, config: GLiNERConfig):
         ) from err
 
 
-def load_labels_tokenizer(directory: Path, config: GLiNERConfig):
-    """A bi-encoder's label tokenizer: ``labels_tokenizer/`` when saved (newer checkpoints), else the label
-    encoder's own (older checkpoints; all-MiniLM-L6-v2 resolves to the packaged copy offline)."""
+def load_labels_tokenizer(directory: Path, config: GLiNERConfig, override=None):
+    """A bi-encoder's label tokenizer: ``override`` (a tokenizer or a directory) when given, else
+    ``labels_tokenizer/`` when saved (newer checkpoints), else the label encoder's own (older checkpoints;
+    all-MiniLM-L6-v2 resolves to the packaged copy offline)."""
     from transformers import AutoTokenizer
 
+    if override is not None and not isinstance(override, (str, os.PathLike)):
+        return override
     folder = directory / "labels_tokenizer"
-    if (folder / "tokenizer_config.json").is_file():
+    if override is not None:
+        source = str(override)
+    elif (folder / "tokenizer_config.json").is_file():
         source = str(folder)
     elif config.labels_encoder:
         source = resolve_backbone(config.labels_encoder)
@@ -200,6 +205,25 @@ def load_labels_tokenizer(directory: Path, config: GLiNERConfig):
             f"Could not load the labels tokenizer for {directory} from {source!r} ({type(err).__name__}: {err}). "
             "Save it under labels_tokenizer/ beside the weights, or make the label encoder reachable."
         ) from err
+
+
+def check_vocabulary(tokenizer, encoder_config: dict, what: str, encoder: str, source: str,
+                     base_only: bool = False) -> None:
+    """A tokenizer whose ids run past the encoder's embedding table would fail (or read garbage) later.
+
+    ``base_only``: count the tokenizer's base vocabulary only; a bi-encoder's saved text tokenizer carries
+    the prompt tokens the reference adds (never embedded, and mapped to [UNK] if a text contains them).
+    """
+    rows = encoder_config.get("vocab_size")
+    size = tokenizer.vocab_size if base_only else len(tokenizer)
+    if isinstance(rows, int) and rows > 0 and size > rows:
+        raise CheckpointError(
+            f"{source}: the {what} has {size} tokens but the {encoder} embeds only {rows}; it is not "
+            f"the {encoder}'s tokenizer. Pass the right one, e.g. GLiNER.from_pretrained(path, "
+            f"labels_tokenizer='dir/of/tokenizer')." if what == "labels tokenizer" else
+            f"{source}: the {what} has {size} tokens but the {encoder} embeds only {rows}; save the "
+            "checkpoint's own tokenizer files beside its weights."
+        )
 
 
 def add_special_tokens(tokenizer, config: GLiNERConfig) -> None:

@@ -73,25 +73,33 @@ class GLiNER:
     @classmethod
     def from_pretrained(cls, model_id: str | os.PathLike, map_location: str = "cpu", revision: str | None = None,
                         cache_dir: str | None = None, local_files_only: bool = False,
-                        max_length: int | None = None) -> GLiNER:
-        """Load a checkpoint directory or hub id written by the reference ``gliner`` (or by us)."""
+                        max_length: int | None = None, labels_tokenizer=None) -> GLiNER:
+        """Load a checkpoint directory or hub id written by the reference ``gliner`` (or by us).
+
+        ``labels_tokenizer`` (bi-encoders; a tokenizer or a directory) overrides the checkpoint's own, as
+        upstream: older checkpoints have no ``labels_tokenizer/`` folder and name the label encoder's hub id.
+        """
         directory = ckpt.resolve_checkpoint_dir(model_id, revision, cache_dir, local_files_only)
         config = ckpt.read_config(directory)
         if max_length is not None:
             config.max_len = max_length
         tokenizer = ckpt.load_tokenizer(directory, config)
-        labels_tokenizer = None
         if config.architecture in ("BiEncoderSpan", "BiEncoderToken"):
             # bi-encoders prompt nothing into the text: no special tokens, no resized embeddings (as upstream)
-            labels_tokenizer = ckpt.load_labels_tokenizer(directory, config)
+            labels_tokenizer = ckpt.load_labels_tokenizer(directory, config, labels_tokenizer)
             if config.labels_encoder_config is None:
                 config.labels_encoder_config = _backbone_config_dict(config.labels_encoder, -1)
+            ckpt.check_vocabulary(labels_tokenizer, config.labels_encoder_config, "labels tokenizer",
+                                  "label encoder", str(directory))
         else:
+            labels_tokenizer = None
             if config.class_token_index == -1 or config.vocab_size == -1:
                 ckpt.add_special_tokens(tokenizer, config)
             ckpt.check_special_tokens(tokenizer, config, str(directory))
         if config.encoder_config is None:
             config.encoder_config = _backbone_config_dict(config.model_name, config.vocab_size)
+        ckpt.check_vocabulary(tokenizer, config.encoder_config, "tokenizer", "text encoder", str(directory),
+                              base_only=labels_tokenizer is not None)
         model = build_model(config)
         state_dict = ckpt.read_state_dict(directory)
         ours, passthrough = ckpt.map_reference_state_dict(state_dict, model, config.architecture, str(directory))

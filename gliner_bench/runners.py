@@ -159,6 +159,11 @@ class BiRunner:
         device = next(self.model.parameters()).device
         batch = tokenize_batch(self.tokenizer, word_lists, [[] for _ in word_lists], self.config.subtoken_pooling,
                                self.max_tokens)
+        # the saved tokenizer knows the prompt tokens the reference adds (<<ENT>>, ...), the encoder does not
+        rows_in_table = self.model.token_rep_layer.bert_layer.model.get_input_embeddings().num_embeddings
+        outside = batch["input_ids"] >= rows_in_table
+        if outside.any():
+            batch["input_ids"] = batch["input_ids"].masked_fill(outside, self.tokenizer.unk_token_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         rows = [state.index[i] for i in set_ids]
         C = max(len(r) for r in rows)

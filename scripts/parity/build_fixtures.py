@@ -172,7 +172,7 @@ def build_vocab() -> list[str]:
     return vocab
 
 
-def build_tokenizer(vocab: list[str]) -> BertTokenizerFast:
+def build_tokenizer(vocab: list[str], model_max_length: int = 128) -> BertTokenizerFast:
     index = {tok: i for i, tok in enumerate(vocab)}
     backend = Tokenizer(models.WordPiece(index, unk_token="[UNK]", max_input_chars_per_word=100))
     backend.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -190,7 +190,7 @@ def build_tokenizer(vocab: list[str]) -> BertTokenizerFast:
         cls_token="[CLS]",
         sep_token="[SEP]",
         mask_token="[MASK]",
-        model_max_length=128,
+        model_max_length=model_max_length,
     )
     # transformers 5 pitfall: make sure the vocabulary really is the one we built
     assert len(tokenizer) == len(vocab), (len(tokenizer), len(vocab))
@@ -415,6 +415,82 @@ def build_deberta_backbone(root: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# Label encoder for the bi-encoder cases: a second, narrower tiny BERT (hidden 24, so GLiNER adds
+# a labels_projection 24 -> 32) with its own lower-casing WordPiece vocabulary that covers the label
+# words. "institution" (and "a") are deliberately not whole words, so the description
+# "a company or institution" splits into many pieces. Its tokenizer pads to model_max_length 32
+# in GLiNER.encode_labels (padding="max_length").
+# ---------------------------------------------------------------------------------------------
+LABEL_BACKBONE_DIRNAME = "tiny-label-bert"
+LABEL_TOKENIZER_FIXTURE_DIRNAME = "tiny_label_tokenizer"  # stand-in for the legacy case's hub tokenizer
+LEGACY_LABELS_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+LABEL_MODEL_MAX_LENGTH = 32
+# One label set per text of TEXTS (texts[0] is empty): a subset, a reordered full set, the shared
+# set, and a set with "city", a label no other text uses.
+PER_TEXT_LABELS = [
+    ["person", "date"],
+    ["person", "organization", "location"],
+    ["date", "location", "organization", "person"],
+    list(LABELS),
+    ["location", "person", "city"],
+]
+LABEL_WHOLE_WORDS = ["person", "organization", "location", "date", "human", "being", "place", "company", "or", "city"]
+LABEL_MUST_SPLIT = ["institution"]
+
+
+def build_label_vocab() -> list[str]:
+    vocab: list[str] = []
+    for tok in (
+        SPECIAL_TOKENS
+        + PUNCTUATION
+        + DIGITS
+        + LETTERS
+        + ["##" + c for c in LETTERS]
+        + sorted(set(LABEL_WHOLE_WORDS))
+    ):
+        if tok not in vocab:
+            vocab.append(tok)
+    for word in LABEL_MUST_SPLIT:
+        assert word not in vocab, word
+    return vocab
+
+
+def label_texts() -> list[str]:
+    texts = list(LABELS) + list(LABELS_DESCRIBED.values())
+    for row in PER_TEXT_LABELS:
+        texts.extend(row)
+    return list(dict.fromkeys(texts))
+
+
+def build_label_backbone(root: Path) -> Path:
+    vocab = build_label_vocab()
+    tokenizer = build_tokenizer(vocab, model_max_length=LABEL_MODEL_MAX_LENGTH)
+    unk_id = tokenizer.convert_tokens_to_ids("[UNK]")
+    for text in label_texts():
+        ids = tokenizer(text)["input_ids"]
+        assert unk_id not in ids, (text, tokenizer.convert_ids_to_tokens(ids))
+        assert len(ids) <= LABEL_MODEL_MAX_LENGTH, text
+    for word in LABEL_MUST_SPLIT:
+        assert len(tokenizer(word, add_special_tokens=False)["input_ids"]) > 1, word
+    torch.manual_seed(SEED)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=24,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=48,
+        max_position_embeddings=64,
+        type_vocab_size=2,
+        pad_token_id=0,
+    )
+    model = BertModel(config)
+    out = root / LABEL_BACKBONE_DIRNAME
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Cases
 # ---------------------------------------------------------------------------------------------
 COMMON = {"max_width": 4, "max_len": 384, "dropout": 0.1, "words_splitter_type": "whitespace"}
@@ -458,6 +534,43 @@ CASES = {
         # runs without a single entity; this one gives entities in every text and every run kind
         "seed": SEED + 10,
         "span_mode": "token_level",
+        "hidden_size": 32,
+        "num_rnn_layers": 1,
+        "safe": True,
+    },
+    # Bi-encoders: text encoder tiny-bert (hidden 32) + label encoder tiny-label-bert (hidden 24,
+    # labels_projection 24 -> 32). The reference creates and saves the LSTM but never applies it.
+    "bi_span": {
+        "labels_backbone": LABEL_BACKBONE_DIRNAME,
+        "span_mode": "markerV0",
+        "hidden_size": 32,
+        "num_rnn_layers": 1,
+        "safe": True,
+    },
+    "bi_span_fuser": {
+        "labels_backbone": LABEL_BACKBONE_DIRNAME,
+        "span_mode": "markerV0",
+        "hidden_size": 32,
+        "num_rnn_layers": 1,
+        "post_fusion_schema": "l2l-l2t-t2t",
+        "num_post_fusion_layers": 1,
+        "safe": False,
+    },
+    "bi_token": {
+        "labels_backbone": LABEL_BACKBONE_DIRNAME,
+        "span_mode": "token_level",
+        "hidden_size": 32,
+        "num_rnn_layers": 1,
+        "safe": True,
+    },
+    # An old-style bi-encoder checkpoint: no labels_tokenizer/ folder, and gliner_config.json names
+    # the label encoder by its hub id, from which the reference loads the label tokenizer. The
+    # weights are the tiny label backbone's; the tokenizer the name stands for is saved as
+    # tests/fixtures/parity/tiny_label_tokenizer (see build_case).
+    "bi_span_legacy": {
+        "labels_backbone": LABEL_BACKBONE_DIRNAME,
+        "legacy_labels_encoder": LEGACY_LABELS_ENCODER,
+        "span_mode": "markerV0",
         "hidden_size": 32,
         "num_rnn_layers": 1,
         "safe": True,
@@ -596,6 +709,10 @@ def model_kind(model) -> str:
     return "token" if model.config.span_mode == "token_level" else "span"
 
 
+def is_bi(model) -> bool:
+    return getattr(model.config, "labels_encoder", None) is not None
+
+
 def to_nested(t: torch.Tensor):
     if t.is_floating_point():
         return t.detach().to(torch.float64).cpu().tolist()
@@ -612,7 +729,23 @@ def forward_record(model, texts: list[str], labels: list[str]) -> dict:
     batch = model.collate_batch(
         prepared["input_x"], prepared["entity_types"], collator, prepared["label_names"]
     )
-    output = model.run_batch(batch, threshold=0.5)
+    captured = {}
+    if is_bi(model):
+        # capture the label vectors the forward pass itself computes (label encoder, projection,
+        # mean pooling), before any cross-fusion / prompt_rep_layer
+        bi_encoder = model.model.token_rep_layer
+        encode_labels = bi_encoder.encode_labels
+
+        def capturing(*args, **kwargs):
+            captured["label_vectors"] = encode_labels(*args, **kwargs)
+            return captured["label_vectors"]
+
+        bi_encoder.encode_labels = capturing
+    try:
+        output = model.run_batch(batch, threshold=0.5)
+    finally:
+        if is_bi(model):
+            del bi_encoder.encode_labels
     logits = output[0] if not hasattr(output, "logits") else output.logits
     record = {
         "texts": list(texts),
@@ -623,9 +756,25 @@ def forward_record(model, texts: list[str], labels: list[str]) -> dict:
         "words_mask": to_nested(batch["words_mask"]),
         "text_lengths": to_nested(batch["text_lengths"]),
     }
+    if is_bi(model):
+        entity_types = prepared["entity_types"]
+        rows = entity_types if entity_types and isinstance(entity_types[0], list) else [entity_types]
+        mappings = [{label: i + 1 for i, label in enumerate(row)} for row in rows]
+        encoded, _, _ = model.data_processor._prepare_entity_batch(mappings if len(rows) > 1 else mappings[0])
+        record["encoded_labels"] = list(encoded)
+        record["labels_input_ids"] = to_nested(batch["labels_input_ids"])
+        record["labels_attention_mask"] = to_nested(batch["labels_attention_mask"])
+        assert len(record["labels_input_ids"]) == len(encoded)
+        if "labels_gather_indices" in batch:
+            record["labels_gather_indices"] = to_nested(batch["labels_gather_indices"])
+            record["prompts_embedding_mask"] = to_nested(batch["prompts_embedding_mask"].long())
+        direct = model.model.token_rep_layer.encode_labels(batch["labels_input_ids"], batch["labels_attention_mask"])
+        assert torch.equal(direct, captured["label_vectors"])
+        record["label_vectors"] = to_nested(captured["label_vectors"])
     if model_kind(model) == "span":
         record["span_idx"] = to_nested(batch["span_idx"])
         record["span_mask"] = to_nested(batch["span_mask"])
+    assert bool(torch.isfinite(logits).all()), "non-finite logits"
     record["logits"] = to_nested(logits)
     record["logits_shape"] = list(logits.shape)
     return record, logits, batch
@@ -770,6 +919,84 @@ def all_runs(model, threshold: float) -> list[dict]:
     return runs
 
 
+BI_RUN_MODES = ((True, False), (False, True))  # (flat_ner, multi_label)
+
+
+def bi_runs(model, threshold: float) -> list[dict]:
+    """Bi-encoder-only runs: one label set per text, and predictions from cached label embeddings."""
+    runs = []
+    for flat_ner, multi_label in BI_RUN_MODES:
+        for batch_size in (8, 1):
+            out = model.inference(
+                TEXTS,
+                [list(row) for row in PER_TEXT_LABELS],
+                threshold=threshold,
+                flat_ner=flat_ner,
+                multi_label=multi_label,
+                batch_size=batch_size,
+            )
+            runs.append(
+                {
+                    "kind": "inference_per_text",
+                    "labels": [list(row) for row in PER_TEXT_LABELS],
+                    "threshold": threshold,
+                    "flat_ner": flat_ner,
+                    "multi_label": multi_label,
+                    "batch_size": batch_size,
+                    "output": out,
+                }
+            )
+    emb = model.encode_labels(list(LABELS))  # padding="max_length" (the label tokenizer's model_max_length)
+    for flat_ner, multi_label in BI_RUN_MODES:
+        for batch_size in (8, 1):
+            out = model.batch_predict_with_embeds(
+                TEXTS,
+                emb,
+                list(LABELS),
+                flat_ner=flat_ner,
+                threshold=threshold,
+                multi_label=multi_label,
+                batch_size=batch_size,
+            )
+            runs.append(
+                {
+                    "kind": "predict_with_embeds",
+                    "labels": list(LABELS),
+                    "threshold": threshold,
+                    "flat_ner": flat_ner,
+                    "multi_label": multi_label,
+                    "batch_size": batch_size,
+                    "label_embeddings": to_nested(emb),
+                    "output": out,
+                }
+            )
+    return runs
+
+
+def compare_with_inference(runs: list[dict]) -> dict:
+    """predict_with_embeds runs against the matching uncached inference runs (same labels and options)."""
+    report = {"entities_equal": True, "max_score_abs_diff": 0.0, "runs_compared": 0}
+    for r in runs:
+        if r["kind"] != "predict_with_embeds":
+            continue
+        (ref,) = [
+            x
+            for x in runs
+            if x["kind"] == "inference"
+            and x["labels"] == r["labels"]
+            and (x["flat_ner"], x["multi_label"], x["batch_size"]) == (r["flat_ner"], r["multi_label"], r["batch_size"])
+        ]
+        report["runs_compared"] += 1
+        for got, want in zip(r["output"], ref["output"]):
+            key = lambda e: (e["start"], e["end"], e["text"], e["label"])  # noqa: E731
+            if [key(e) for e in got] != [key(e) for e in want]:
+                report["entities_equal"] = False
+                continue
+            for a, b in zip(got, want):
+                report["max_score_abs_diff"] = max(report["max_score_abs_diff"], abs(a["score"] - b["score"]))
+    return report
+
+
 @contextlib.contextmanager
 def chdir(path: Path):
     old = os.getcwd()
@@ -780,11 +1007,62 @@ def chdir(path: Path):
         os.chdir(old)
 
 
+def make_legacy_bi_checkpoint(case_dir: Path, labels_backbone: str, hub_id: str, out_root: Path) -> None:
+    """Turn a freshly saved bi-encoder checkpoint into an old-style one.
+
+    The label tokenizer the reference wrote to ``labels_tokenizer/`` is moved to
+    ``<out_root>/tiny_label_tokenizer`` (the stand-in for the hub tokenizer ``hub_id`` names), and
+    gliner_config.json is edited in place so that ``labels_encoder`` (and the label encoder
+    config's ``_name_or_path``) read ``hub_id``.
+    """
+    target = out_root / LABEL_TOKENIZER_FIXTURE_DIRNAME
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(case_dir / "labels_tokenizer", target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    shutil.rmtree(case_dir / "labels_tokenizer")
+    config_file = case_dir / "gliner_config.json"
+    text = config_file.read_text(encoding="utf-8")
+    for key in ("labels_encoder", "_name_or_path"):
+        old = f'"{key}": "{labels_backbone}"'
+        assert text.count(old) == 1, (key, text.count(old))
+        text = text.replace(old, f'"{key}": "{hub_id}"')
+    config_file.write_text(text, encoding="utf-8")
+
+
+def check_legacy_reload(case_dir: Path, out_root: Path, reloaded, texts: list[str]) -> str:
+    """The legacy case: handing the stand-in tokenizer over explicitly gives the same model as
+    resolving the hub id to it; without it the reference cannot load offline. Returns what the
+    reference said then (for the summary only)."""
+    from transformers import AutoTokenizer
+
+    labels_tokenizer = AutoTokenizer.from_pretrained(out_root / LABEL_TOKENIZER_FIXTURE_DIRNAME)
+    with chdir(out_root):
+        explicit = GLiNER.from_pretrained(
+            str(case_dir.resolve()), local_files_only=True, labels_tokenizer=labels_tokenizer
+        )
+    explicit.eval()
+    a, la, _ = forward_record(reloaded, texts, LABELS)
+    b, lb, _ = forward_record(explicit, texts, LABELS)
+    assert torch.equal(la, lb) and a["labels_input_ids"] == b["labels_input_ids"]
+    try:
+        with chdir(out_root):
+            GLiNER.from_pretrained(str(case_dir.resolve()), local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - recorded for the summary
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    return "loaded without the stand-in (a cached hub copy?)"
+
+
 def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int) -> dict:
     spec = dict(spec)
     safe = spec.pop("safe")
     backbone = spec.pop("backbone", BACKBONE_DIRNAME)
     case_seed = spec.pop("seed", case_seed)
+    labels_backbone = spec.pop("labels_backbone", None)
+    legacy_labels_encoder = spec.pop("legacy_labels_encoder", None)
+    if labels_backbone is not None:
+        spec = {"labels_encoder": labels_backbone, **spec}
     config = GLiNERConfig(model_name=backbone, **COMMON, **spec)
     with chdir(work):  # model_name is relative to the temporary work directory
         model = GLiNER.from_config(config, local_files_only=True)
@@ -798,19 +1076,30 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
     if case_dir.exists():
         shutil.rmtree(case_dir)
     model.save_pretrained(case_dir, safe_serialization=safe)
+    if labels_backbone is not None:
+        # the reference writes the label tokenizer beside the weights
+        assert (case_dir / "labels_tokenizer" / "tokenizer_config.json").is_file(), name
+    if legacy_labels_encoder is not None:
+        make_legacy_bi_checkpoint(case_dir, labels_backbone, legacy_labels_encoder, out_root)
+        shutil.copytree(out_root / LABEL_TOKENIZER_FIXTURE_DIRNAME, work / "hub" / legacy_labels_encoder)
 
     mem_fwd, mem_logits, _ = forward_record(model, texts_nonempty, LABELS)
 
-    # Reload from the case directory alone (cwd elsewhere, backbone dir not reachable).
-    with chdir(out_root):
+    # Reload from the case directory alone (cwd elsewhere, backbone dir not reachable). The legacy
+    # case loads its label tokenizer by the hub id in gliner_config.json: from a cwd holding a folder
+    # of that name (the stand-in tokenizer), exactly as it would resolve a local model id.
+    with chdir(work / "hub" if legacy_labels_encoder else out_root):
         reloaded = GLiNER.from_pretrained(str(case_dir.resolve()), local_files_only=True)
     reloaded.eval()
+    legacy_note = None
+    if legacy_labels_encoder is not None:
+        legacy_note = check_legacy_reload(case_dir, out_root, reloaded, texts_nonempty)
     fwd8, logits8, batch8 = forward_record(reloaded, texts_nonempty, LABELS)
     fwd1, _, _ = forward_record(reloaded, [TEXTS[1]], LABELS)
     if not torch.equal(mem_logits, logits8):
         raise AssertionError(f"{name}: reloaded logits differ from in-memory logits")
-    for key in ("input_ids", "attention_mask", "words_mask", "text_lengths"):
-        assert mem_fwd[key] == fwd8[key], (name, key)
+    for key in ("input_ids", "attention_mask", "words_mask", "text_lengths", "labels_input_ids"):
+        assert mem_fwd.get(key) == fwd8.get(key), (name, key)
     # Every recorded sequence is [CLS] ... [SEP] before its padding (for DeBERTa this is what the
     # reference's add_bos_token / add_eos_token handling is there to guarantee).
     tok = reloaded.data_processor.transformer_tokenizer
@@ -829,11 +1118,29 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
     for text in texts_nonempty:
         _, lg, bt = forward_record(reloaded, [text], LABELS)
         probs_all.append(valid_probs(reloaded, lg, bt))
+    per_text_nonempty = [row for text, row in zip(TEXTS, PER_TEXT_LABELS) if text.strip()]
+    if labels_backbone is not None:
+        fwd_rows, lg, bt = forward_record(reloaded, texts_nonempty, per_text_nonempty)
+        probs_all.append(valid_probs(reloaded, lg, bt))
+        for text, row in zip(texts_nonempty, per_text_nonempty):
+            _, lg, bt = forward_record(reloaded, [text], row)
+            probs_all.append(valid_probs(reloaded, lg, bt))
+        # scores from the cached (max_length-padded) label embeddings
+        emb = reloaded.encode_labels(list(LABELS))
+        for batch_texts in [texts_nonempty] + [[t] for t in texts_nonempty]:
+            prepared = reloaded.prepare_batch(batch_texts, LABELS)
+            bt = reloaded.collate_batch(prepared["input_x"], prepared["entity_types"], reloaded.create_collator())
+            with torch.no_grad():
+                lg = reloaded.run_batch(bt, threshold=0.5, labels_embeds=emb).logits
+            probs_all.append(valid_probs(reloaded, lg, bt))
     probs_all = torch.cat(probs_all)
 
     threshold, quantile = choose_threshold(reloaded, probs_all)
     runs = all_runs(reloaded, threshold)
     mem_runs = all_runs(model, threshold)
+    if labels_backbone is not None:
+        runs += bi_runs(reloaded, threshold)
+        mem_runs += bi_runs(model, threshold)
     for r_a, r_b in zip(runs, mem_runs):
         if not outputs_equal(r_a["output"], r_b["output"]):
             raise AssertionError(f"{name}: reloaded outputs differ from in-memory outputs")
@@ -842,13 +1149,16 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
     if min(margin_t, margin_half) < 1e-4:
         raise AssertionError(f"{name}: a score lies within 1e-4 of the threshold ({margin_t}, {margin_half})")
 
+    config_record = {**COMMON, **spec}
+    if legacy_labels_encoder is not None:
+        config_record["labels_encoder"] = legacy_labels_encoder
     expected = {
         "gliner_version": gliner.__version__,
         "torch_version": torch.__version__,
         "transformers_version": transformers.__version__,
         "case": name,
         "model_class": type(reloaded).__name__,
-        "config": {**COMMON, **spec},
+        "config": config_record,
         "weights_file": "model.safetensors" if safe else "pytorch_model.bin",
         "seed": case_seed,
         "init": INIT_DESCRIPTION,
@@ -860,6 +1170,20 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
         "runs": runs,
         "forward": [fwd8, fwd1],
     }
+    if labels_backbone is not None:
+        emb_runs = [r for r in runs if r["kind"] == "predict_with_embeds"]
+        longest = torch.tensor(fwd8["label_vectors"], dtype=torch.float64)
+        cached = torch.tensor(emb_runs[0]["label_embeddings"], dtype=torch.float64)
+        expected["per_text_labels"] = [list(row) for row in PER_TEXT_LABELS]
+        expected["forward_per_text"] = fwd_rows
+        expected["label_embeddings_max_abs_diff_vs_longest_padding"] = float((cached - longest).abs().max())
+        expected["predict_with_embeds_vs_inference"] = compare_with_inference(runs)
+        assert expected["predict_with_embeds_vs_inference"]["entities_equal"], name
+        assert expected["predict_with_embeds_vs_inference"]["max_score_abs_diff"] <= 1e-5, name
+        expected["labels_tokenizer_in_checkpoint"] = (case_dir / "labels_tokenizer").is_dir()
+        if legacy_labels_encoder is not None:
+            expected["labels_encoder"] = legacy_labels_encoder
+            expected["labels_tokenizer_stand_in"] = LABEL_TOKENIZER_FIXTURE_DIRNAME
     if backbone == DEBERTA_BACKBONE_DIRNAME:
         import sentencepiece
 
@@ -870,8 +1194,8 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
     with open(case_dir / "expected.json", "w", encoding="utf-8") as f:
         json.dump(expected, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
-    for path in case_dir.iterdir():  # safetensors writes its file 0600; make the tree plainly readable
-        path.chmod(0o644)
+    for path in case_dir.rglob("*"):  # safetensors writes its file 0600; make the tree plainly readable
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
     return {
         "case": name,
@@ -883,6 +1207,17 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, case_seed: int
         "head_scale": scale,
         "shift": shift,
         "runs": [run_summary(r) for r in runs],
+        "extra": (
+            {
+                "label_embeddings_max_abs_diff_vs_longest_padding": expected[
+                    "label_embeddings_max_abs_diff_vs_longest_padding"
+                ],
+                "predict_with_embeds_vs_inference": expected["predict_with_embeds_vs_inference"],
+                "legacy_load_without_stand_in": legacy_note,
+            }
+            if labels_backbone is not None
+            else None
+        ),
     }
 
 
@@ -895,6 +1230,12 @@ def run_summary(r: dict) -> str:
         else ("dup" if r["labels"] == LABELS_DUPLICATE else "list")
     )
     counts = [len(x) for x in r["output"]]
+    if r["kind"] != "inference":
+        lab = "per-text" if r["kind"] == "inference_per_text" else "list"
+        return (
+            f"{r['kind']} {lab} flat={int(r['flat_ner'])} multi={int(r['multi_label'])} bs={r['batch_size']}"
+            f" -> {sum(counts)} {counts}"
+        )
     return (
         f"inference {lab} flat={int(r['flat_ner'])} multi={int(r['multi_label'])} bs={r['batch_size']}"
         f" -> {sum(counts)} {counts}"
@@ -923,6 +1264,8 @@ def main(argv=None) -> int:
         build_backbone(work)
         if any(CASES[name].get("backbone") == DEBERTA_BACKBONE_DIRNAME for name in names):
             build_deberta_backbone(work)
+        if any("labels_backbone" in CASES[name] for name in names):
+            build_label_backbone(work)
         for i, name in enumerate(CASES):
             if name not in names:
                 continue
@@ -935,6 +1278,8 @@ def main(argv=None) -> int:
         )
         for line in summ["runs"]:
             print("   " + line)
+        if summ["extra"]:
+            print(f"   {summ['extra']}")
     return 0
 
 
