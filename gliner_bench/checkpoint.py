@@ -227,9 +227,15 @@ def check_vocabulary(tokenizer, encoder_config: dict, what: str, encoder: str, s
 
 
 def add_special_tokens(tokenizer, config: GLiNERConfig) -> None:
-    """Upstream's prompt tokens, added once for a fresh model: ``[FLERT]``, <<ENT>>, <<SEP>>."""
-    tokenizer.add_tokens(["[FLERT]", config.ent_token, config.sep_token], special_tokens=True)
-    config.class_token_index = len(tokenizer) - 2
+    """Upstream's prompt tokens, added once for a fresh model: ``[FLERT]``, <<ENT>>, <<SEP>>; relex models
+    add <<ENT>>, <<SEP>>, <<REL>> instead."""
+    if config.relations_layer is not None:
+        tokenizer.add_tokens([config.ent_token, config.sep_token, config.rel_token], special_tokens=True)
+        config.class_token_index = len(tokenizer) - 3
+        config.rel_token_index = len(tokenizer) - 1
+    else:
+        tokenizer.add_tokens(["[FLERT]", config.ent_token, config.sep_token], special_tokens=True)
+        config.class_token_index = len(tokenizer) - 2
     config.vocab_size = len(tokenizer)
 
 
@@ -240,6 +246,13 @@ def check_special_tokens(tokenizer, config: GLiNERConfig, source: str) -> None:
             f"{source}: field 'class_token_index' is {config.class_token_index} but the tokenizer maps "
             f"{config.ent_token!r} to {ent_id}; the label prompts would be read at the wrong token."
         )
+    if config.relations_layer is not None:
+        rel_id = tokenizer.convert_tokens_to_ids(config.rel_token)
+        if rel_id != config.rel_token_index:
+            raise CheckpointError(
+                f"{source}: field 'rel_token_index' is {config.rel_token_index} but the tokenizer maps "
+                f"{config.rel_token!r} to {rel_id}; the relation prompts would be read at the wrong token."
+            )
 
 
 # ---------------------------------------------------------------------------------------------- save

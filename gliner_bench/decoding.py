@@ -19,28 +19,42 @@ class Span(NamedTuple):
     score: float
 
 
-def span_candidates(probs: torch.Tensor, num_words: int, num_labels: int, threshold: float) -> list[Span]:
+def span_candidates(probs: torch.Tensor, num_words: int, num_labels: int, threshold: float,
+                    best_label_only: bool = False, label_offset: int = 0) -> list[Span]:
     """Spans of a span model above ``threshold``.
 
     ``probs`` (W, K, C): sigmoid scores for the span starting at word w with width k+1. A candidate has
     ``p > threshold`` (strict), lies inside the text, and has a label index < ``num_labels`` (classes padded
     for other rows of a batch are ignored). Order: start, width, label -- as ``torch.where`` lists them.
+
+    ``best_label_only``: keep only each span's best label (the first on a tie). Greedy decoding without
+    ``multi_label`` gives the same result from this list as from the full one: a lower-scored label of a
+    span comes after the best one and is rejected by whatever kept or rejected the best one. With many
+    labels this makes the list up to C times shorter. ``label_offset`` is added to every label index.
     """
     probs = probs[:num_words, :, :num_labels]
-    s, k, c = torch.where(probs > threshold)
+    if best_label_only and probs.numel():
+        best, label = probs.max(dim=-1)  # (w, K): first maximum on ties
+        s, k = torch.where(best > threshold)
+        c = label[s, k]
+    else:
+        s, k, c = torch.where(probs > threshold)
     keep = s + k < num_words
     s, k, c = s[keep], k[keep], c[keep]
     scores = probs[s, k, c].tolist()
-    return [Span(a, a + b, lab, p) for a, b, lab, p in zip(s.tolist(), k.tolist(), c.tolist(), scores)]
+    return [Span(a, a + b, lab + label_offset, p)
+            for a, b, lab, p in zip(s.tolist(), k.tolist(), c.tolist(), scores)]
 
 
-def token_candidates(probs: torch.Tensor, num_words: int, num_labels: int, threshold: float) -> list[Span]:
+def token_candidates(probs: torch.Tensor, num_words: int, num_labels: int, threshold: float,
+                     best_label_only: bool = False, label_offset: int = 0) -> list[Span]:
     """Entities of a token (BIO-style) model above ``threshold``.
 
     ``probs`` (W, C, 3): sigmoid [start, end, inside] scores. A start at word i and an end at word j >= i of
     the same label pair up when both exceed the threshold (strict) and every inside score from i to j is at
     least the threshold; the score is the minimum of those insides, the start and the end. Order: start word,
-    label, then end word -- the reference's nested loops.
+    label, then end word -- the reference's nested loops. ``best_label_only`` is accepted for a uniform
+    signature and ignored; ``label_offset`` is added to every label index.
     """
     probs = probs[:num_words, :num_labels]
     start_p, end_p, inside_p = probs.unbind(-1)  # (W, C) each
@@ -57,7 +71,7 @@ def token_candidates(probs: torch.Tensor, num_words: int, num_labels: int, thres
                 break  # every longer span from i contains this word too
             running = min(running, inside_label[j])
             if ends[j]:
-                out.append(Span(i, j, label, min(running, end_l[j][label])))
+                out.append(Span(i, j, label + label_offset, min(running, end_l[j][label])))
     return out
 
 
@@ -140,3 +154,108 @@ def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]]) -> l
             elif margin > best[key][0]:
                 best[key] = (margin, shifted)
     return [best[key][1] for key in order]
+
+
+# ---------------------------------------------------------------------------------------------- relex
+def relex_span_candidates(probs: torch.Tensor, num_words: int, num_labels: int,
+                          threshold: float) -> list[tuple[int, int]]:
+    """A span relex model's entity candidates for relations: every span inside the text whose best label
+    scores above ``threshold`` (strict), in flat (start, width) order -- before any greedy filtering.
+
+    ``probs`` (W, K, C) as for ``span_candidates``.
+    """
+    if num_labels == 0 or num_words == 0:
+        return []
+    best = probs[:num_words, :, :num_labels].amax(dim=-1)  # (w, K)
+    s, k = torch.where(best > threshold)
+    keep = s + k < num_words
+    return list(zip(s[keep].tolist(), (s[keep] + k[keep]).tolist()))
+
+
+def relex_token_candidates(probs: torch.Tensor, num_words: int, num_labels: int,
+                           threshold: float) -> list[tuple[int, int]]:
+    """A token relex model's entity candidates: for each label, every start i and end j >= i above
+    ``threshold`` with every inside score from i to j above it too (all strict, unlike BIO decoding's
+    inside >= threshold), in (start, label, end) order. A span found for two labels appears twice, as
+    upstream; only the words of the text are searched (upstream also searches batch padding).
+
+    ``probs`` (W, C, 3) [start, end, inside] as for ``token_candidates``.
+    """
+    probs = probs[:num_words, :num_labels]
+    is_start, is_end, is_inside = (probs > threshold).unbind(-1)  # (w, C) each
+    ends = is_end.T.tolist()  # (C, w)
+    inside = is_inside.T.tolist()
+    out = []
+    for i, label in torch.nonzero(is_start).tolist():
+        for j in range(i, num_words):
+            if not inside[label][j]:
+                break
+            if ends[label][j]:
+                out.append((i, j))
+    return out
+
+
+class RelationCandidate(NamedTuple):
+    head: tuple[int, int]  # (start, end) words, inclusive
+    tail: tuple[int, int]
+    label: int  # index into the relation labels
+    score: float
+
+
+def relation_candidates(spans: Sequence[tuple[int, int]], pairs: Sequence[tuple[int, int]],
+                        probs: Sequence[Sequence[float]], threshold: float) -> list[RelationCandidate]:
+    """Scored pairs -> relations above ``threshold`` (strict), in pair order then label order.
+
+    ``spans``: the candidate entities; ``pairs``: (head, tail) indices into them; ``probs[n][r]``: the
+    probability of relation r for pair n.
+    """
+    out = []
+    for (h, t), row in zip(pairs, probs):
+        for r, p in enumerate(row):
+            if p > threshold:
+                out.append(RelationCandidate(tuple(spans[h]), tuple(spans[t]), r, p))
+    return out
+
+
+def merge_window_relations(window_relations: Sequence[tuple[int, int, list[RelationCandidate]]]
+                           ) -> list[RelationCandidate]:
+    """As ``merge_windows`` for relations: text word indices, each (head, tail, label) once, from the window
+    where both spans sit farthest from an edge."""
+    if len(window_relations) == 1 and window_relations[0][0] == 0:
+        return list(window_relations[0][2])
+    best: dict[tuple, tuple[int, RelationCandidate]] = {}
+    order: list[tuple] = []
+    for offset, length, relations in window_relations:
+        for rel in relations:
+            margin = min(rel.head[0], rel.tail[0], length - 1 - rel.head[1], length - 1 - rel.tail[1])
+            shifted = RelationCandidate((rel.head[0] + offset, rel.head[1] + offset),
+                                        (rel.tail[0] + offset, rel.tail[1] + offset), rel.label, rel.score)
+            key = (shifted.head, shifted.tail, shifted.label)
+            if key not in best:
+                order.append(key)
+                best[key] = (margin, shifted)
+            elif margin > best[key][0]:
+                best[key] = (margin, shifted)
+    return [best[key][1] for key in order]
+
+
+def attach_relations(entities: Sequence[Span], relations: Iterable[RelationCandidate]
+                     ) -> list[tuple[int, int, int, float]]:
+    """Relations between decoded entities: ``(head entity index, label, tail entity index, score)``.
+
+    A candidate span maps to the first decoded entity with the same bounds (upstream's rule); relations
+    whose head or tail was not kept are dropped. Unlike upstream, an entity is never related to itself and
+    each (head, label, tail) is returned once (the token model lists a span once per label, so upstream
+    returns duplicate and self relations).
+    """
+    first: dict[tuple[int, int], int] = {}
+    for i, e in enumerate(entities):
+        first.setdefault((e.start, e.end), i)
+    out, seen = [], set()
+    for rel in relations:
+        head, tail = first.get(rel.head), first.get(rel.tail)
+        if head is None or tail is None or head == tail or (head, rel.label, tail) in seen:
+            continue
+        seen.add((head, rel.label, tail))
+        out.append((head, rel.label, tail, rel.score))
+    return out

@@ -19,10 +19,11 @@ from torch import nn
 
 from . import checkpoint as ckpt
 from .config import GLiNERConfig
-from .decoding import Span, greedy_decode, merge_windows, span_order, token_order
+from .decoding import (Span, attach_relations, greedy_decode, merge_window_relations, merge_windows, span_order,
+                       token_order)
 from .modeling import build_model
 from .processing import LabelSet, Words, normalize_labels, plan_windows, split_words, subtoken_counts
-from .runners import BiRunner, LabelCache, UniRunner
+from .runners import BiRunner, LabelCache, RelexRunner, UniRunner
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,18 @@ class GLiNER:
                 raise ValueError(f"{config.architecture} needs a labels tokenizer.")
             self.label_cache = LabelCache()
             self.runner = BiRunner(self.model, tokenizer, labels_tokenizer, config, self.max_tokens, self.label_cache)
+        elif self.is_relex:
+            self.runner = RelexRunner(self.model, tokenizer, config, self.max_tokens)
         else:
             self.runner = UniRunner(self.model, tokenizer, config, self.max_tokens)
 
     @property
     def is_bi_encoder(self) -> bool:
         return self.config.architecture in ("BiEncoderSpan", "BiEncoderToken")
+
+    @property
+    def is_relex(self) -> bool:
+        return self.config.architecture in ("UniEncoderSpanRelex", "UniEncoderTokenRelex")
 
     # ------------------------------------------------------------------------------------ loading
     @classmethod
@@ -153,9 +160,29 @@ class GLiNER:
 
     # ------------------------------------------------------------------------------------ inference
     def predict_entities(self, text: str, labels: Labels, threshold: float = 0.5, flat_ner: bool = True,
-                         multi_label: bool = False) -> list[dict[str, Any]]:
-        """Entities of one text: ``[{"start", "end", "text", "label", "score"}, ...]`` sorted by start."""
-        return self.inference([text], labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label)[0]
+                         multi_label: bool = False, relations: Labels | None = None,
+                         adjacency_threshold: float | None = None) -> list[dict[str, Any]]:
+        """Entities of one text: ``[{"start", "end", "text", "label", "score"}, ...]`` sorted by start.
+
+        Relex models: ``relations`` are prompted too (they change the encoding), only entities returned.
+        """
+        if self.is_relex:
+            entities, _ = self.inference([text], labels, threshold=threshold, flat_ner=flat_ner,
+                                         multi_label=multi_label, relations=relations,
+                                         adjacency_threshold=adjacency_threshold)
+            return entities[0]
+        return self.inference([text], labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label,
+                              relations=relations)[0]
+
+    def predict_relations(self, text: str, labels: Labels, relations: Labels, threshold: float = 0.5,
+                          flat_ner: bool = True, multi_label: bool = False, adjacency_threshold: float | None = None,
+                          relation_threshold: float | None = None) -> tuple[list[dict], list[dict]]:
+        """Relex models: ``(entities, relations)`` of one text (see ``inference``)."""
+        entities, found = self.inference([text], labels, threshold=threshold, flat_ner=flat_ner,
+                                         multi_label=multi_label, relations=relations,
+                                         adjacency_threshold=adjacency_threshold,
+                                         relation_threshold=relation_threshold)
+        return entities[0], found[0]
 
     def batch_predict_entities(self, texts: Sequence[str], labels: Labels, threshold: float = 0.5,
                                flat_ner: bool = True, multi_label: bool = False) -> list[list[dict[str, Any]]]:
@@ -165,7 +192,8 @@ class GLiNER:
     @torch.inference_mode()
     def inference(self, texts: str | Sequence[str], labels: Labels | Sequence[Labels], threshold: float = 0.5,
                   flat_ner: bool = True, multi_label: bool = False, batch_size: int = 8,
-                  label_embeddings: torch.Tensor | None = None) -> list[list[dict]]:
+                  label_embeddings: torch.Tensor | None = None, relations: Labels | None = None,
+                  adjacency_threshold: float | None = None, relation_threshold: float | None = None):
         """Entities of each text. ``labels`` is one label set for all texts, or one per text.
 
         Texts longer than the encoder's window (``max_len`` words, or the backbone's token limit once the
@@ -174,6 +202,11 @@ class GLiNER:
 
         Bi-encoders: ``label_embeddings`` from ``encode_labels(labels)`` skip the label encoder; without
         them, label vectors come from a bounded cache, so repeated labels are encoded once.
+
+        Relex models return ``(entities, relations)``: ``relations`` (relation labels, optional) are
+        prompted after the entity labels; a relation is ``{"head": {"start", "end", "text", "type",
+        "entity_idx"}, "tail": {...}, "relation", "score"}`` where ``entity_idx`` indexes that text's entity
+        list. ``adjacency_threshold`` and ``relation_threshold`` default to ``threshold``.
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
         _check_texts(texts)
@@ -181,29 +214,43 @@ class GLiNER:
         label_sets, label_of_text = self._label_sets(labels, len(texts))
         if label_embeddings is not None:
             label_embeddings = self._check_embeddings(label_embeddings, labels, label_sets)
+        runner = self.runner
+        if self.is_relex:
+            runner = runner.bind(_relation_labels(relations), *_relex_thresholds(threshold, adjacency_threshold,
+                                                                                  relation_threshold))
+        elif relations is not None or adjacency_threshold is not None or relation_threshold is not None:
+            raise ValueError(f"relations apply to relex models only; this model is {self.config.architecture}.")
         words = [split_words(t, self.config.words_splitter_type) for t in texts]
-        prompt_sets, items = self._plan_items(words, label_sets, label_of_text)
-        state = self.runner.prepare([ps.labels for ps in prompt_sets], label_embeddings)
-        per_window: dict[int, list[tuple[int, int, list[Span]]]] = {i: [] for i in range(len(texts))}
+        prompt_sets, items = self._plan_items(runner, words, label_sets, label_of_text)
+        state = runner.prepare([ps.labels for ps in prompt_sets], label_embeddings)
+        per_window: dict[int, list] = {i: [] for i in range(len(texts))}
+        per_window_rel: dict[int, list] = {i: [] for i in range(len(texts))}
         items.sort(key=lambda it: -it.tokens)  # similar lengths together: less padding
         for first in range(0, len(items), batch_size):
             chunk = items[first:first + batch_size]
-            found = self.runner.candidates([words[it.text].tokens[it.start:it.end] for it in chunk],
-                                           [it.prompt_set for it in chunk], [ps.labels for ps in prompt_sets],
-                                           threshold, state)
+            found = runner.candidates([words[it.text].tokens[it.start:it.end] for it in chunk],
+                                      [it.prompt_set for it in chunk], [ps.labels for ps in prompt_sets],
+                                      threshold, state, multi_label=multi_label)
             for item, candidates in zip(chunk, found):
+                if self.is_relex:
+                    candidates, rels = candidates
+                    per_window_rel[item.text].append((item.start, item.end - item.start, rels))
                 offset = prompt_sets[item.prompt_set].offset
                 if offset:
                     candidates = [c._replace(label=c.label + offset) for c in candidates]
                 per_window[item.text].append((item.start, item.end - item.start, candidates))
         order = token_order if self.config.is_token_level else span_order
-        results = []
+        results, relations_out = [], []
         for i, w in enumerate(words):
             names = label_sets[label_of_text[i]].names if per_window[i] else []
             candidates = sorted(merge_windows(per_window[i]), key=order)  # one pass's order, whatever the windows
             spans = greedy_decode(candidates, flat_ner=flat_ner, multi_label=multi_label)
-            results.append([_entity(w, s, names) for s in spans])
-        return results
+            entities = [_entity(w, s, names) for s in spans]
+            results.append(entities)
+            if self.is_relex:
+                rels = attach_relations(spans, merge_window_relations(per_window_rel[i]))
+                relations_out.append([_relation(entities, h, runner.relations.names[r], t, p) for h, r, t, p in rels])
+        return (results, relations_out) if self.is_relex else results
 
     # ------------------------------------------------------------------------------------ bi-encoders
     def encode_labels(self, labels: Labels, batch_size: int = 64) -> torch.Tensor:
@@ -267,7 +314,7 @@ class GLiNER:
             raise ValueError(f"Per-text labels need one label list per text: got {len(labels)} for {n_texts} texts.")
         return [normalize_labels(x) for x in labels], list(range(n_texts))
 
-    def _plan_items(self, words: list[Words], label_sets: list[LabelSet],
+    def _plan_items(self, runner, words: list[Words], label_sets: list[LabelSet],
                     label_of_text: list[int]) -> tuple[list[_PromptSet], list[_Item]]:
         """Encoder rows for every text: its windows, times its label groups.
 
@@ -284,7 +331,7 @@ class GLiNER:
         def groups(set_id: int, split: bool) -> list[int]:
             if (set_id, split) not in groups_of:
                 ids = []
-                for sub, offset in self._label_groups(label_sets[set_id], room // 2 if split else None):
+                for sub, offset in self._label_groups(runner, label_sets[set_id], room // 2 if split else None):
                     prompt_sets.append(_PromptSet(sub, offset))
                     ids.append(len(prompt_sets) - 1)
                 groups_of[set_id, split] = ids
@@ -296,10 +343,17 @@ class GLiNER:
                 continue
             set_id = label_of_text[i]
             counts = subtoken_counts(self.tokenizer, w.tokens)
-            whole = self.runner.prompt_tokens(label_sets[set_id])
+            whole = runner.prompt_tokens(label_sets[set_id])
             fits = whole + sum(counts) <= room and len(w) <= cfg.max_len
-            for ps_id in groups(set_id, split=not fits and whole > room // 2):
-                prompt = self.runner.prompt_tokens(prompt_sets[ps_id].labels)
+            split = not fits and whole > room // 2
+            if split and self.is_relex:
+                raise ValueError(
+                    f"The prompt of {len(label_sets[set_id])} entity labels and {len(runner.relations)} relation "
+                    f"labels takes {whole} of the encoder's {self.max_tokens} tokens, too many to leave room for "
+                    "text; a relex model needs all of them in one pass. Pass fewer or shorter labels."
+                )
+            for ps_id in groups(set_id, split=split):
+                prompt = runner.prompt_tokens(prompt_sets[ps_id].labels)
                 budget = room - prompt
                 if budget < cfg.max_width + 1:
                     raise ValueError(
@@ -312,12 +366,13 @@ class GLiNER:
             prompt_sets = [_PromptSet(ls, 0) for ls in label_sets]
         return prompt_sets, items
 
-    def _label_groups(self, labels: LabelSet, max_prompt_tokens: int | None) -> list[tuple[LabelSet, int]]:
+    @staticmethod
+    def _label_groups(runner, labels: LabelSet, max_prompt_tokens: int | None) -> list[tuple[LabelSet, int]]:
         """``labels`` whole, or split in order into groups whose prompts take at most ``max_prompt_tokens``."""
         if max_prompt_tokens is None:
             return [(labels, 0)]
-        per_label = self.runner.label_tokens(labels)
-        fixed = self.runner.prompt_tokens(LabelSet([], []))
+        per_label = runner.label_tokens(labels)
+        fixed = runner.prompt_tokens(LabelSet([], []))
         groups, start, used = [], 0, fixed
         for j, cost in enumerate(per_label):
             if j > start and used + cost > max_prompt_tokens:
@@ -333,6 +388,34 @@ def _entity(words: Words, span: Span, names: list[str]) -> dict[str, Any]:
     start, end = words.starts[span.start], words.ends[span.end]
     return {"start": start, "end": end, "text": words.text[start:end], "label": names[span.label],
             "score": span.score}
+
+
+def _relation(entities: list[dict], head: int, name: str, tail: int, score: float) -> dict[str, Any]:
+    def end(i: int) -> dict[str, Any]:
+        e = entities[i]
+        return {"start": e["start"], "end": e["end"], "text": e["text"], "type": e["label"], "entity_idx": i}
+
+    return {"head": end(head), "tail": end(tail), "relation": name, "score": score}
+
+
+def _relation_labels(relations) -> LabelSet:
+    """Relation labels as given: none (entities only), a list, or ``{name: description}``."""
+    if relations is None or (isinstance(relations, (list, tuple, Mapping)) and len(relations) == 0):
+        return LabelSet([], [])
+    try:
+        return normalize_labels(relations)
+    except ValueError as err:
+        raise ValueError(f"Bad relation labels: {err} For relations pass e.g. relations=['works for', "
+                         "'located in'].") from err
+
+
+def _relex_thresholds(threshold: float, adjacency: float | None, relation: float | None) -> tuple[float, float]:
+    adjacency = threshold if adjacency is None else adjacency
+    relation = threshold if relation is None else relation
+    for name, value in (("adjacency_threshold", adjacency), ("relation_threshold", relation)):
+        if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} must be a number in [0, 1], got {value!r}.")
+    return float(adjacency), float(relation)
 
 
 def _label_prompts(labels: Labels) -> list[str]:

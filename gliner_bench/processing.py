@@ -141,6 +141,15 @@ def prompt_words(labels: LabelSet, ent_token: str, sep_token: str) -> list[str]:
     return prompt + [sep_token]
 
 
+def relex_prompt_words(labels: LabelSet, relations: LabelSet, ent_token: str, sep_token: str,
+                       rel_token: str) -> list[str]:
+    """``[<<ENT>> e1 ... <<SEP>> <<REL>> r1 ... <<SEP>>]`` (the second <<SEP>> even with no relations)."""
+    prompt = prompt_words(labels, ent_token, sep_token)
+    for relation in relations.prompts:
+        prompt += [rel_token, relation]
+    return prompt + [sep_token]
+
+
 def tokenize_batch(
     tokenizer,
     word_lists: Sequence[Sequence[str]],

@@ -4,6 +4,8 @@
 that differs between families: how labels reach the model, and how a batch is encoded and scored.
 - UniRunner: labels are prompted in front of every text (they cost encoder tokens in every window).
 - BiRunner: labels are encoded once by the label encoder, cached, and scored against every window in chunks.
+- RelexRunner: a UniRunner whose prompt also carries the relation labels; a window yields entity candidates
+  and relation candidates.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .decoding import Span, span_candidates, token_candidates
-from .processing import LabelSet, prompt_words, subtoken_counts, tokenize_batch
+from .decoding import RelationCandidate, Span, relation_candidates, span_candidates, token_candidates
+from .processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch
 
 
 def _find(config):
@@ -46,8 +48,9 @@ class UniRunner:
                              "whose labels are prompted in the text.")
 
     def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
-                   threshold: float, state=None) -> list[list[Span]]:
-        """Candidate spans of each window (window word indices); row b is prompted with label_sets[set_ids[b]]."""
+                   threshold: float, state=None, multi_label: bool = True) -> list[list[Span]]:
+        """Candidate spans of each window (window word indices); row b is prompted with label_sets[set_ids[b]].
+        Without ``multi_label``, a span model lists only each span's best label (same decoding, shorter)."""
         device = next(self.model.parameters()).device
         rows = [label_sets[i] for i in set_ids]
         batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
@@ -55,7 +58,46 @@ class UniRunner:
         batch = {k: v.to(device) for k, v in batch.items()}
         probs = torch.sigmoid(self.model(batch)["logits"].float()).cpu()
         find = _find(self.config)
-        return [find(probs[b], len(w), len(ls), threshold) for b, (w, ls) in enumerate(zip(word_lists, rows))]
+        return [find(probs[b], len(w), len(ls), threshold, not multi_label)
+                for b, (w, ls) in enumerate(zip(word_lists, rows))]
+
+
+class RelexRunner(UniRunner):
+    """Relex: ``[<<ENT>> e ... <<SEP>> <<REL>> r ... <<SEP>>] + words``. Bind the call's relation labels and
+    thresholds with ``bind``; the runner itself holds none."""
+
+    def __init__(self, model, tokenizer, config, max_tokens: int, relations: LabelSet | None = None,
+                 adjacency_threshold: float = 0.5, relation_threshold: float = 0.5):
+        super().__init__(model, tokenizer, config, max_tokens)
+        self.relations = relations or LabelSet([], [])
+        self.adjacency_threshold, self.relation_threshold = adjacency_threshold, relation_threshold
+
+    def bind(self, relations: LabelSet, adjacency_threshold: float, relation_threshold: float) -> RelexRunner:
+        return RelexRunner(self.model, self.tokenizer, self.config, self.max_tokens, relations,
+                           adjacency_threshold, relation_threshold)
+
+    def _prompt(self, labels: LabelSet) -> list[str]:
+        cfg = self.config
+        return relex_prompt_words(labels, self.relations, cfg.ent_token, cfg.sep_token, cfg.rel_token)
+
+    def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
+                   threshold: float, state=None, multi_label: bool = True
+                   ) -> list[tuple[list[Span], list[RelationCandidate]]]:
+        """Per window: entity candidates (as UniRunner) and relation candidates above the relation threshold."""
+        device = next(self.model.parameters()).device
+        rows = [label_sets[i] for i in set_ids]
+        batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
+                               self.config.subtoken_pooling, self.max_tokens)
+        batch = {k: v.to(device) for k, v in batch.items()}
+        out = self.model(batch, threshold=threshold, adjacency_threshold=self.adjacency_threshold)
+        probs = torch.sigmoid(out["logits"].float()).cpu()
+        find = _find(self.config)
+        results = []
+        for b, (w, ls) in enumerate(zip(word_lists, rows)):
+            relex = out["relex"][b]
+            relations = relation_candidates(relex.spans, relex.pairs, relex.probs.tolist(), self.relation_threshold)
+            results.append((find(probs[b], len(w), len(ls), threshold, not multi_label), relations))
+        return results
 
 
 class LabelCache:
@@ -154,7 +196,7 @@ class BiRunner:
 
     # ---------------------------------------------------------------------------------------- scoring
     def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
-                   threshold: float, state: BiState) -> list[list[Span]]:
+                   threshold: float, state: BiState, multi_label: bool = True) -> list[list[Span]]:
         """As UniRunner.candidates; labels are scored ``LABEL_CHUNK`` at a time unless a cross-fuser mixes them."""
         device = next(self.model.parameters()).device
         batch = tokenize_batch(self.tokenizer, word_lists, [[] for _ in word_lists], self.config.subtoken_pooling,
@@ -185,5 +227,5 @@ class BiRunner:
             probs = torch.sigmoid(logits.float()).cpu()
             for b, (wl, r) in enumerate(zip(word_lists, rows)):
                 n = max(0, min(len(r), hi) - lo)
-                found[b] += [s._replace(label=s.label + lo) for s in find(probs[b], len(wl), n, threshold)]
+                found[b] += find(probs[b], len(wl), n, threshold, not multi_label, label_offset=lo)
         return found

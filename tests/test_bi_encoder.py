@@ -107,6 +107,15 @@ def candidates(model: GLiNER, labels: list[str], threshold: float) -> list[list[
     return [sorted((s.start, s.end, labels[s.label], s.score) for s in row) for row in found]
 
 
+def assert_same_candidates(a: list[tuple], b: list[tuple], threshold: float, tol: float = 1e-5) -> None:
+    """Equal up to float rounding: the scores of shared candidates within ``tol``; a candidate in one list
+    only must score within ``tol`` of the threshold (the sums are reassociated with the number of labels)."""
+    da, db = {c[:3]: c[3] for c in a}, {c[:3]: c[3] for c in b}
+    assert all(abs(da[k] - db[k]) < tol for k in da.keys() & db.keys())
+    assert all(abs(d[k] - threshold) < tol for d in (da, db) for k in da.keys() ^ db.keys() if k in d)
+    assert len(da.keys() & db.keys()) >= 0.99 * max(len(da), len(db))
+
+
 def test_a_thousand_labels_in_one_call_score_every_label(bi_span, monkeypatch):
     """Without a cross-fuser a label's scores do not depend on the other labels, so the last labels of
     1,000 must get the candidates they get alone: nothing is truncated, chunks line up."""
@@ -116,12 +125,10 @@ def test_a_thousand_labels_in_one_call_score_every_label(bi_span, monkeypatch):
     alone = candidates(bi_span, LABELS, 0.3)
     assert sum(map(len, alone)) > 0
     for row_many, row_alone in zip(many, alone):
-        mine = [c for c in row_many if c[2] in LABELS]
-        assert [c[:3] for c in mine] == [c[:3] for c in row_alone]
-        assert all(abs(a[3] - b[3]) < 1e-5 for a, b in zip(mine, row_alone))
+        assert_same_candidates([c for c in row_many if c[2] in LABELS], row_alone, 0.3)
     monkeypatch.setattr(BiRunner, "LABEL_CHUNK", 7)  # many small chunks: the same candidates
-    small = candidates(bi_span, labels, 0.3)
-    assert [[c[:3] for c in row] for row in small] == [[c[:3] for c in row] for row in many]
+    for row_small, row_many in zip(candidates(bi_span, labels, 0.3), many):
+        assert_same_candidates(row_small, row_many, 0.3)
     out = bi_span.inference(TEXTS, labels, threshold=0.3)  # and the public call returns late labels too
     assert any(labels.index(e["label"]) >= 256 for row in out for e in row)  # past the first chunk
 

@@ -154,8 +154,8 @@ def test_config_with_unknown_architecture(tmp_path):
 def test_not_yet_implemented_architecture_says_so(tmp_path):
     d = copy_case("span_markerV0", tmp_path)
     cfg = json.loads((d / "gliner_config.json").read_text())
-    (d / "gliner_config.json").write_text(json.dumps(cfg | {"relations_layer": "dot"}))
-    with pytest.raises(NotImplementedError, match="UniEncoderSpanRelex"):
+    (d / "gliner_config.json").write_text(json.dumps(cfg | {"labels_decoder": "gpt2"}))
+    with pytest.raises(NotImplementedError, match="UniEncoderSpanDecoder"):
         GLiNER.from_pretrained(d)
 
 

@@ -1,5 +1,6 @@
 """Decoding is pure: checked on hand-made score tensors, no model."""
 
+import pytest
 import torch
 
 from gliner_bench.decoding import Span, greedy_decode, merge_windows, span_candidates, token_candidates
@@ -111,3 +112,16 @@ def test_flat_owner_table_agrees_with_pairwise_rule_on_random_candidates():
             cands.append(Span(a, a + rng.randint(0, 4), rng.randint(0, 2), round(rng.random(), 2)))
         for ml in (False, True):
             assert greedy_decode(cands, flat_ner=True, multi_label=ml) == pairwise(cands, ml)
+
+
+@pytest.mark.parametrize("flat_ner", [True, False])
+def test_best_label_only_candidates_decode_like_the_full_list(flat_ner):
+    """Without multi_label, listing only each span's best label cannot change greedy decoding."""
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(20):
+        probs = torch.rand(9, 4, 6, generator=gen)
+        probs[probs > 0.9] = 0.95  # ties between labels of a span, and between spans
+        full = span_candidates(probs, 9, 6, 0.5)
+        short = span_candidates(probs, 9, 6, 0.5, best_label_only=True)
+        assert len(short) < len(full)
+        assert greedy_decode(short, flat_ner=flat_ner) == greedy_decode(full, flat_ner=flat_ner)

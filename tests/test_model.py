@@ -111,7 +111,7 @@ def test_emoji_and_cjk_text(span_model):
 def test_more_labels_than_the_encoder_window_holds_are_split_into_groups(span_model):
     labels = [f"type number {i}" for i in range(100)]  # ~400 prompt tokens for a 128-token tiny encoder
     room = span_model.max_tokens - 2
-    groups = span_model._label_groups(normalize_labels(labels), room // 2)
+    groups = span_model._label_groups(span_model.runner, normalize_labels(labels), room // 2)
     assert [p for g, _ in groups for p in g.prompts] == labels  # every label, in order, once
     assert [off for _, off in groups] == [sum(len(g) for g, _ in groups[:k]) for k in range(len(groups))]
     assert all(span_model.runner.prompt_tokens(g) <= room // 2 for g, _ in groups) and len(groups) > 2

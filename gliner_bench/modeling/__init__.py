@@ -6,6 +6,7 @@ from torch import nn
 
 from ..config import GLiNERConfig
 from .bi import BiEncoderSpan, BiEncoderToken
+from .relex import UniEncoderSpanRelex, UniEncoderTokenRelex
 from .uni import UniEncoderSpan, UniEncoderToken
 
 MODEL_CLASSES: dict[str, type[nn.Module]] = {
@@ -13,6 +14,8 @@ MODEL_CLASSES: dict[str, type[nn.Module]] = {
     "UniEncoderToken": UniEncoderToken,
     "BiEncoderSpan": BiEncoderSpan,
     "BiEncoderToken": BiEncoderToken,
+    "UniEncoderSpanRelex": UniEncoderSpanRelex,
+    "UniEncoderTokenRelex": UniEncoderTokenRelex,
 }
 
 

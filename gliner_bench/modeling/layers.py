@@ -97,22 +97,29 @@ class SpanMarkerV0(nn.Module):
 
         ``span_mask`` (B, W, K) marks spans inside their text; the others get the score of span (0, 0), as
         upstream, where they are zeroed indices. Computed one width at a time from shifted slices, so the
-        (B, W, K, 4D) activations never exist at once.
+        (B, W, K, 4D) activations never exist at once. With few labels the last Linear is folded into the
+        labels (4D multiply-adds per span and label); past 4D/3 labels it is cheaper to form the span vectors
+        (4D*D per span) and take dot products (D per span and label).
         """
-        B, W, _ = h.shape
-        K = self.max_width
-        last = self.out_project[3]  # Linear(4D, D), folded into the labels
-        q = labels @ last.weight  # (B, C, 4D)
-        bias = labels @ last.bias  # (B, C)
+        B, W, D = h.shape
+        K, C = self.max_width, labels.size(1)
+        last = self.out_project[3]  # Linear(4D, D)
+        fold = 3 * C <= 4 * D
+        if fold:
+            q = labels @ last.weight  # (B, C, 4D)
+            bias = labels @ last.bias  # (B, C)
         start, end = self._halves(h)  # (B, W, 4D) each
-        scores = h.new_zeros(B, W, K, labels.size(1))
+
+        def score(pre: torch.Tensor) -> torch.Tensor:  # (B, S, 4D) after ReLU -> (B, S, C)
+            if fold:
+                return pre @ q.transpose(1, 2) + bias[:, None, :]
+            return last(pre) @ labels.transpose(1, 2)
+
+        scores = h.new_zeros(B, W, K, C)
         for k in range(min(K, W)):
-            pre = F.relu(start[:, : W - k] + end[:, k:])  # (B, W-k, 4D): spans (s, s+k)
-            scores[:, : W - k, k] = pre @ q.transpose(1, 2)  # (B, W-k, C)
-        origin = F.relu(start[:, 0] + end[:, 0])  # (B, 4D): span (0, 0)
-        fallback = torch.einsum("bh,bch->bc", origin, q)  # (B, C)
-        scores = torch.where(span_mask[..., None], scores, fallback[:, None, None, :])
-        return scores + bias[:, None, None, :]
+            scores[:, : W - k, k] = score(F.relu(start[:, : W - k] + end[:, k:]))  # spans (s, s+k)
+        fallback = score(F.relu(start[:, :1] + end[:, :1]))  # (B, 1, C): span (0, 0)
+        return torch.where(span_mask[..., None], scores, fallback[:, :, None, :])
 
 
 class SpanMarker(nn.Module):

@@ -22,6 +22,7 @@ class Encoded:
     label_mask: torch.Tensor  # (B, C)
     words: torch.Tensor  # (B, W, D)
     word_mask: torch.Tensor  # (B, W)
+    tokens: torch.Tensor  # (B, L, D) the encoder's output (relex reads its relation prompts from it)
 
 
 class UniEncoder(nn.Module):
@@ -50,7 +51,7 @@ class UniEncoder(nn.Module):
                                                 batch["text_lengths"], cfg.subtoken_pooling)
         if hasattr(self, "rnn"):
             words = self.rnn(words, word_mask)
-        return Encoded(labels, label_mask, words, word_mask)
+        return Encoded(labels, label_mask, words, word_mask, h)
 
 
 class UniEncoderSpan(UniEncoder):
@@ -63,7 +64,9 @@ class UniEncoderSpan(UniEncoder):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Returns ``logits`` (B, W, K, C), ``span_mask`` (B, W, K) and ``label_mask`` (B, C)."""
-        enc = self.encode(batch)
+        return self.entity_logits(self.encode(batch), batch)
+
+    def entity_logits(self, enc: Encoded, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         W, K = enc.words.size(1), self.config.max_width
         ends = torch.arange(W, device=enc.words.device)[:, None] + torch.arange(K, device=enc.words.device)  # (W, K)
         lengths = batch["text_lengths"].to(enc.words.device)

@@ -37,8 +37,10 @@ class Worker:
         self.proc.wait(timeout=120)
 
 
-def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed: int = 0) -> None:
-    """A MiniLM-sized checkpoint written by our save_pretrained; heads seeded and scaled so scores spread."""
+def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed: int = 0,
+                     head_scale: float = 40.0) -> None:
+    """A MiniLM-sized checkpoint written by our save_pretrained; heads seeded, the last layer of the label
+    projection scaled by ``head_scale`` so scores spread."""
     from gliner_bench import GLiNER, GLiNERConfig
 
     fields = {"model_name": MINILM, "hidden_size": 384}
@@ -46,7 +48,7 @@ def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed
         fields["labels_encoder"] = MINILM
     model = GLiNER.from_config(GLiNERConfig(**fields), seed=seed)
     with torch.no_grad():
-        model.model.prompt_rep_layer[3].weight.mul_(40.0)
+        model.model.prompt_rep_layer[3].weight.mul_(head_scale)
     model.save_pretrained(directory)
 
 
@@ -64,3 +66,19 @@ def same_entities(ours, ref) -> tuple[bool, float]:
         for a, b in zip(a_list, b_list):
             diff = max(diff, abs(a["score"] - b["score"]))
     return same, diff
+
+
+def calibrate_threshold(directory: Path, texts: list[str], labels: list[str], quantile: float) -> float:
+    """The ``quantile`` of every (span, label) score of our model on ``texts``: a threshold that lets a
+    realistic few candidates through (an untrained head would otherwise pass half of them, and the figures
+    would time Python decoding of junk rather than the model)."""
+    from gliner_bench import GLiNER
+    from gliner_bench.processing import normalize_labels, split_words
+
+    model = GLiNER.from_pretrained(directory)
+    label_set = normalize_labels(labels)
+    state = model.runner.prepare([label_set])
+    words = [split_words(t).tokens for t in texts]
+    found = model.runner.candidates(words, [0] * len(words), [label_set], 0.0, state, multi_label=True)
+    scores = torch.tensor([s.score for row in found for s in row])
+    return round(float(scores.quantile(quantile)), 4)

@@ -1,0 +1,1 @@
+"""Evaluation: metrics as pure functions (tasks, label scaling and results files build on them)."""

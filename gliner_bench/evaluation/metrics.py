@@ -1,0 +1,59 @@
+"""Strict micro precision, recall and F1 as pure functions on plain data (brief section 6).
+
+Entities match on (text index, start, end, label); relations on (text index, head span, tail span,
+relation). Sets, so a prediction repeated counts once, as upstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+    true_positives: int
+    predicted: int
+    gold: int
+
+
+def prf(predicted: Iterable, gold: Iterable) -> PRF:
+    """Micro P/R/F1 of two collections of hashable items (duplicates ignored); 0.0 where undefined."""
+    p, g = set(predicted), set(gold)
+    tp = len(p & g)
+    precision = tp / len(p) if p else 0.0
+    recall = tp / len(g) if g else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return PRF(precision, recall, f1, tp, len(p), len(g))
+
+
+def _check_docs(predicted: Sequence, gold: Sequence) -> None:
+    if len(predicted) != len(gold):
+        raise ValueError(f"predicted has {len(predicted)} texts but gold has {len(gold)}; pass one list per text.")
+
+
+def entity_prf(predicted: Sequence[Sequence[dict]], gold: Sequence[Sequence[dict]]) -> PRF:
+    """Strict entity match: ``{"start", "end", "label"}`` per entity (char offsets or word indices, as long
+    as both sides use the same), one list per text."""
+    _check_docs(predicted, gold)
+
+    def keys(docs):
+        return [(i, e["start"], e["end"], e["label"]) for i, doc in enumerate(docs) for e in doc]
+
+    return prf(keys(predicted), keys(gold))
+
+
+def relation_prf(predicted: Sequence[Sequence[dict]], gold: Sequence[Sequence[dict]]) -> PRF:
+    """Strict relation match: head span, tail span and relation type. Each relation is
+    ``{"head": {"start", "end"}, "tail": {"start", "end"}, "relation"}`` (the relex output format; entity
+    types and scores are not compared), one list per text. Direction matters: (a, r, b) is not (b, r, a)."""
+    _check_docs(predicted, gold)
+
+    def keys(docs):
+        return [(i, (r["head"]["start"], r["head"]["end"]), (r["tail"]["start"], r["tail"]["end"]), r["relation"])
+                for i, doc in enumerate(docs) for r in doc]
+
+    return prf(keys(predicted), keys(gold))

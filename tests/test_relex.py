@@ -1,0 +1,145 @@
+"""Relex behaviour beyond parity: bad input, edge cases, long texts, relation metrics, decoding helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gliner_bench import GLiNER
+from gliner_bench.decoding import RelationCandidate, Span, attach_relations, merge_window_relations
+from gliner_bench.evaluation.metrics import entity_prf, relation_prf
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parity"
+LABELS = ["person", "organization", "location", "date"]
+RELATIONS = ["works for", "located in", "met"]
+TEXT = ("On Monday, March 3, 2021, Angela Merkel met Emmanuel Macron and officials from the United Nations "
+        "in Berlin before flying to Paris with Microsoft executives and reporters from Reuters.")
+LOW = {"threshold": 0.3, "adjacency_threshold": 0.0, "relation_threshold": 0.0}  # many of each
+
+
+@pytest.fixture(scope="module", params=["relex_span_dot", "relex_token_dot"])
+def relex(request) -> GLiNER:
+    return GLiNER.from_pretrained(FIXTURES / request.param)
+
+
+def test_output_format_and_entity_idx(relex):
+    entities, relations = relex.inference([TEXT], LABELS, relations=RELATIONS, **LOW)
+    assert relations[0], "the low thresholds must give relations"
+    for r in relations[0]:
+        assert set(r) == {"head", "tail", "relation", "score"} and r["relation"] in RELATIONS
+        for end in ("head", "tail"):
+            e = entities[0][r[end]["entity_idx"]]
+            assert (r[end]["start"], r[end]["end"], r[end]["text"], r[end]["type"]) == \
+                   (e["start"], e["end"], e["text"], e["label"])
+            assert TEXT[e["start"]:e["end"]] == e["text"]
+        assert r["head"]["entity_idx"] != r["tail"]["entity_idx"]  # never an entity with itself
+    keys = [(r["head"]["entity_idx"], r["relation"], r["tail"]["entity_idx"]) for r in relations[0]]
+    assert len(keys) == len(set(keys))  # each relation once
+
+
+def test_predict_relations_and_predict_entities(relex):
+    entities, relations = relex.predict_relations(TEXT, LABELS, RELATIONS, **LOW)
+    assert (entities, relations) == tuple(x[0] for x in relex.inference([TEXT], LABELS, relations=RELATIONS, **LOW))
+    only = relex.predict_entities(TEXT, LABELS, relations=RELATIONS, threshold=0.3, adjacency_threshold=0.0)
+    assert only == entities
+
+
+def test_no_relation_labels_gives_entities_and_no_relations(relex):
+    for none in (None, []):
+        entities, relations = relex.inference([TEXT, "Paris"], LABELS, relations=none, **LOW)
+        assert relations == [[], []] and entities[0]
+
+
+def test_relation_names_equal_to_entity_labels_are_prompted_separately(relex):
+    entities, relations = relex.inference([TEXT], LABELS, relations=["person", "location"], **LOW)
+    assert {r["relation"] for r in relations[0]} <= {"person", "location"} and relations[0]
+
+
+def test_texts_with_one_entity_or_none_have_no_relations(relex):
+    entities, relations = relex.inference(["", "   ", "Paris"], LABELS, relations=RELATIONS, threshold=0.999999)
+    assert entities[:2] == [[], []] and relations == [[], [], []]
+    entities, relations = relex.inference(["Paris"], ["location"], relations=RELATIONS, threshold=0.0,
+                                          adjacency_threshold=0.0, relation_threshold=0.0)
+    assert len(entities[0]) == 1 and relations == [[]]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"threshold": 1.5}, "threshold must be a number in"),
+    ({"adjacency_threshold": -0.1}, "adjacency_threshold must be a number in"),
+    ({"relation_threshold": 2}, "relation_threshold must be a number in"),
+    ({"relation_threshold": "high"}, "relation_threshold must be a number in"),
+    ({"relations": ["works for", ""]}, "Bad relation labels"),
+    ({"relations": ["works for", 3]}, "Bad relation labels"),
+])
+def test_bad_relex_options_raise(relex, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        relex.inference([TEXT], LABELS, **({"relations": RELATIONS} | kwargs))
+
+
+def test_duplicate_relation_labels_are_merged(relex):
+    twice = relex.inference([TEXT], LABELS, relations=RELATIONS + ["met"], **LOW)
+    assert twice == relex.inference([TEXT], LABELS, relations=RELATIONS, **LOW)
+
+
+def test_relations_on_a_non_relex_model_raise(span_model):
+    with pytest.raises(ValueError, match="relex models only"):
+        span_model.inference([TEXT], LABELS, relations=RELATIONS)
+
+
+def test_a_long_text_is_windowed_and_keeps_its_relations(relex):
+    """The text repeated far past the encoder's window: entities and relations are found in the last copy,
+    with offsets into the whole text."""
+    filler = " ".join(["and"] * 30)
+    long_text = " ".join([TEXT, filler] * 8)
+    kwargs = {"threshold": 0.6, "adjacency_threshold": 0.5, "relation_threshold": 0.5}
+    entities, relations = relex.inference([long_text], LABELS, relations=RELATIONS, **kwargs)
+    assert len(long_text.split()) > relex.max_tokens  # more words than the encoder's window holds
+    last_copy = long_text.rindex(TEXT)  # far past the first window: found only if nothing is truncated
+    assert any(e["start"] >= last_copy for e in entities[0])
+    assert any(r["head"]["start"] >= last_copy and r["tail"]["start"] >= last_copy for r in relations[0])
+    assert all(long_text[r[end]["start"]:r[end]["end"]] == r[end]["text"] for r in relations[0]
+               for end in ("head", "tail"))
+
+
+def test_attach_relations_maps_bounds_drops_unkept_self_and_repeats():
+    entities = [Span(0, 1, 0, 0.9), Span(3, 3, 1, 0.8), Span(3, 3, 2, 0.7)]
+    rels = [RelationCandidate((0, 1), (3, 3), 0, 0.6),
+            RelationCandidate((0, 1), (3, 3), 0, 0.6),  # the same span listed for two labels (token model)
+            RelationCandidate((3, 3), (3, 3), 1, 0.9),  # itself
+            RelationCandidate((5, 6), (0, 1), 1, 0.9),  # head not kept
+            RelationCandidate((3, 3), (0, 1), 1, 0.5)]
+    assert attach_relations(entities, rels) == [(0, 0, 1, 0.6), (1, 1, 0, 0.5)]
+
+
+def test_merge_window_relations_shifts_and_keeps_the_most_central_copy():
+    a = RelationCandidate((0, 0), (2, 3), 0, 0.7)  # window from word 2: the head sits on its edge
+    b = RelationCandidate((2, 2), (4, 5), 0, 0.8)  # the same relation in a window from word 0, 2 words inside
+    c = RelationCandidate((0, 0), (1, 1), 1, 0.6)
+    merged = merge_window_relations([(2, 5, [a, c]), (0, 12, [b])])
+    assert merged == [RelationCandidate((2, 2), (4, 5), 0, 0.8), RelationCandidate((2, 2), (3, 3), 1, 0.6)]
+
+
+def test_relation_prf_is_strict_on_spans_type_and_direction():
+    def rel(h, t, r):
+        return {"head": {"start": h[0], "end": h[1]}, "tail": {"start": t[0], "end": t[1]}, "relation": r}
+
+    gold = [[rel((0, 5), (10, 15), "works for"), rel((20, 25), (0, 5), "met")], []]
+    pred = [[rel((0, 5), (10, 15), "works for"),  # right
+             rel((0, 5), (20, 25), "met"),  # reversed direction
+             rel((0, 4), (10, 15), "works for")],  # head span off by one
+            [rel((1, 2), (3, 4), "met")]]
+    score = relation_prf(pred, gold)
+    assert (score.true_positives, score.predicted, score.gold) == (1, 4, 2)
+    assert score.precision == 0.25 and score.recall == 0.5 and abs(score.f1 - 1 / 3) < 1e-12
+    assert relation_prf([[]], [[]]).f1 == 0.0
+    with pytest.raises(ValueError, match="one list per text"):
+        relation_prf([[]], [[], []])
+
+
+def test_entity_prf_counts_duplicates_once():
+    gold = [[{"start": 0, "end": 5, "label": "person"}]]
+    pred = [[{"start": 0, "end": 5, "label": "person"}, {"start": 0, "end": 5, "label": "person"},
+             {"start": 0, "end": 5, "label": "location"}]]
+    score = entity_prf(pred, gold)
+    assert (score.true_positives, score.predicted, score.gold) == (1, 2, 1) and score.recall == 1.0
