@@ -19,8 +19,15 @@ from torch import nn
 
 from . import checkpoint as ckpt
 from .config import GLiNERConfig
-from .decoding import (Span, attach_relations, greedy_decode, merge_window_relations, merge_windows, span_order,
-                       token_order)
+from .decoding import (
+    Span,
+    attach_relations,
+    greedy_decode,
+    merge_window_relations,
+    merge_windows,
+    span_order,
+    token_order,
+)
 from .modeling import build_model
 from .processing import LabelSet, Words, normalize_labels, plan_windows, split_words, subtoken_counts
 from .runners import BiRunner, LabelCache, RelexRunner, UniRunner

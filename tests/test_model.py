@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from conftest import make_model
+
 from gliner_bench.processing import normalize_labels
 
 LABELS = ["person", "company", "location", "date"]

@@ -50,7 +50,7 @@ def assert_same(got_entities, got_relations, want_entities, want_relations):
         assert all(abs(a["score"] - b["score"]) <= TOL for a, b in zip(got, want))
     for got, want in zip(got_relations, want_relations):
         want = normalise(want)
-        strip = lambda r: (r["head"], r["relation"], r["tail"])  # noqa: E731
+        strip = lambda r: (r["head"], r["relation"], r["tail"])
         assert [strip(r) for r in got] == [strip(r) for r in want]
         assert all(abs(a["score"] - b["score"]) <= TOL for a, b in zip(got, want))
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from ..config import GLiNERConfig
 from ..decoding import relex_span_candidates, relex_token_candidates
@@ -27,7 +26,6 @@ from .encoder import extract_label_vectors
 from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, projection_mlp
 from .relation_layers import RelationsRepLayer, TriplesScoreLayer
 from .uni import Encoded, UniEncoder, UniEncoderSpan
-
 
 PAIR_CHUNK = 4096  # entity pairs scored at once
 

@@ -988,7 +988,7 @@ def compare_with_inference(runs: list[dict]) -> dict:
         ]
         report["runs_compared"] += 1
         for got, want in zip(r["output"], ref["output"]):
-            key = lambda e: (e["start"], e["end"], e["text"], e["label"])  # noqa: E731
+            key = lambda e: (e["start"], e["end"], e["text"], e["label"])
             if [key(e) for e in got] != [key(e) for e in want]:
                 report["entities_equal"] = False
                 continue

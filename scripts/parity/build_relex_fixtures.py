@@ -27,7 +27,7 @@ import transformers
 from gliner import GLiNER, GLiNERConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_fixtures import BACKBONE_DIRNAME, COMMON, LABELS, TEXTS, build_backbone, chdir, reinit_parameters  # noqa: E402
+from build_fixtures import BACKBONE_DIRNAME, COMMON, LABELS, TEXTS, build_backbone, chdir, reinit_parameters
 
 RELATIONS = ["works for", "located in", "met"]
 CASES = {
