@@ -132,6 +132,25 @@ def _clash_nested(a: Span, b: Span, multi_label: bool) -> bool:
     return not (disjoint or nested)
 
 
+def _merge_most_central(windows: Sequence[tuple[int, int, list]], shift, key, margin) -> list:
+    """Items of overlapping windows in text word indices, each key once, from the window where ``margin``
+    (distance of the item from the window's edges) is largest; the first such window wins ties."""
+    if len(windows) == 1 and windows[0][0] == 0:
+        return list(windows[0][2])
+    best: dict = {}
+    order: list = []
+    for offset, length, items in windows:
+        for item in items:
+            m, shifted = margin(item, length), shift(item, offset)
+            k = key(shifted)
+            if k not in best:
+                order.append(k)
+                best[k] = (m, shifted)
+            elif m > best[k][0]:
+                best[k] = (m, shifted)
+    return [best[k][1] for k in order]
+
+
 def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]]) -> list[Span]:
     """Candidates of overlapping windows of one text -> one candidate list in text word indices.
 
@@ -139,21 +158,12 @@ def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]]) -> l
     window. A span seen by several windows is kept once, from the window where it sits farthest from an
     edge (most context on both sides); the first such window wins ties.
     """
-    if len(window_candidates) == 1 and window_candidates[0][0] == 0:
-        return list(window_candidates[0][2])
-    best: dict[tuple[int, int, int], tuple[int, Span]] = {}
-    order: list[tuple[int, int, int]] = []
-    for offset, length, candidates in window_candidates:
-        for span in candidates:
-            margin = min(span.start, length - 1 - span.end)
-            key = (span.start + offset, span.end + offset, span.label)
-            shifted = Span(key[0], key[1], span.label, span.score)
-            if key not in best:
-                order.append(key)
-                best[key] = (margin, shifted)
-            elif margin > best[key][0]:
-                best[key] = (margin, shifted)
-    return [best[key][1] for key in order]
+    return _merge_most_central(
+        window_candidates,
+        shift=lambda s, off: Span(s.start + off, s.end + off, s.label, s.score),
+        key=lambda s: (s.start, s.end, s.label),
+        margin=lambda s, length: min(s.start, length - 1 - s.end),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- relex
@@ -221,22 +231,13 @@ def merge_window_relations(window_relations: Sequence[tuple[int, int, list[Relat
                            ) -> list[RelationCandidate]:
     """As ``merge_windows`` for relations: text word indices, each (head, tail, label) once, from the window
     where both spans sit farthest from an edge."""
-    if len(window_relations) == 1 and window_relations[0][0] == 0:
-        return list(window_relations[0][2])
-    best: dict[tuple, tuple[int, RelationCandidate]] = {}
-    order: list[tuple] = []
-    for offset, length, relations in window_relations:
-        for rel in relations:
-            margin = min(rel.head[0], rel.tail[0], length - 1 - rel.head[1], length - 1 - rel.tail[1])
-            shifted = RelationCandidate((rel.head[0] + offset, rel.head[1] + offset),
-                                        (rel.tail[0] + offset, rel.tail[1] + offset), rel.label, rel.score)
-            key = (shifted.head, shifted.tail, shifted.label)
-            if key not in best:
-                order.append(key)
-                best[key] = (margin, shifted)
-            elif margin > best[key][0]:
-                best[key] = (margin, shifted)
-    return [best[key][1] for key in order]
+    return _merge_most_central(
+        window_relations,
+        shift=lambda r, off: RelationCandidate((r.head[0] + off, r.head[1] + off), (r.tail[0] + off, r.tail[1] + off),
+                                               r.label, r.score),
+        key=lambda r: (r.head, r.tail, r.label),
+        margin=lambda r, length: min(r.head[0], r.tail[0], length - 1 - r.head[1], length - 1 - r.tail[1]),
+    )
 
 
 def attach_relations(entities: Sequence[Span], relations: Iterable[RelationCandidate]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from parity_helpers import assert_same_entities
 
 from gliner_bench import GLiNER
 from gliner_bench.processing import normalize_labels, prompt_words, tokenize_batch
@@ -22,7 +23,6 @@ from gliner_bench.processing import normalize_labels, prompt_words, tokenize_bat
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 CASES = sorted(p.name for p in FIXTURES.iterdir()  # uni-encoders; others: test_parity_bi.py, test_parity_relex.py
                if (p / "expected.json").is_file() and not p.name.startswith(("bi_", "relex_")))
-SCORE_TOL = 1e-5
 # Logits: |ours - reference| <= LOGIT_ATOL + LOGIT_RTOL * |reference| (torch.allclose's rule). The reference's
 # own float32 rounding is of this size: our forward pass in float64 differs from its float32 logits by up to
 # 1.7e-5 on these fixtures (logits up to ~13), and the float32 kernels chosen differ between CPUs.
@@ -37,15 +37,6 @@ def load(case):
 
 def batch_dependent(model, batch_size):
     return model.config.fuse_layers and batch_size > 1
-
-
-def assert_same_entities(ours, ref):
-    assert len(ours) == len(ref)
-    for got, want in zip(ours, ref):
-        assert [(e["start"], e["end"], e["text"], e["label"]) for e in got] == \
-               [(e["start"], e["end"], e["text"], e["label"]) for e in want]
-        for a, b in zip(got, want):
-            assert abs(a["score"] - b["score"]) <= SCORE_TOL
 
 
 def test_fixture_cases_cover_the_required_configs():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from parity_helpers import assert_same_entities
 
 from gliner_bench import GLiNER
 from gliner_bench.checkpoint import CheckpointError
@@ -21,7 +22,6 @@ from gliner_bench.processing import tokenize_batch
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.name.startswith("bi_") and (p / "expected.json").is_file())
 STAND_IN = FIXTURES / "tiny_label_tokenizer"  # the legacy case's "hub" label tokenizer
-SCORE_TOL = 1e-5
 ATOL = RTOL = 1e-5  # torch.allclose's rule; see test_parity.py
 
 
@@ -37,16 +37,6 @@ def assert_close(got: torch.Tensor, want, what: str) -> None:
     assert list(got.shape) == list(want.shape), what
     excess = ((got - want).abs() - (ATOL + RTOL * want.abs())).max().item()
     assert excess <= 0, f"{what} differ beyond tolerance by {excess:.2e}"
-
-
-def assert_same_entities(ours, ref) -> int:
-    assert len(ours) == len(ref)
-    for got, want in zip(ours, ref):
-        assert [(e["start"], e["end"], e["text"], e["label"]) for e in got] == \
-               [(e["start"], e["end"], e["text"], e["label"]) for e in want]
-        for a, b in zip(got, want):
-            assert abs(a["score"] - b["score"]) <= SCORE_TOL
-    return sum(len(x) for x in ref)
 
 
 def test_fixtures_cover_span_token_fuser_and_legacy():
