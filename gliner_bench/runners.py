@@ -16,12 +16,15 @@ from dataclasses import dataclass
 
 import torch
 
-from .decoding import RelationCandidate, Span, relation_candidates, span_candidates, token_candidates
+from .decoding import RelationCandidate, Span, relation_candidates, span_candidates_from_logits, token_candidates
 from .processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch
 
 
 def _find(config):
-    return token_candidates if config.is_token_level else span_candidates
+    """Candidate search on one window's logits: (probability threshold, ...) -> list[Span]."""
+    if config.is_token_level:
+        return lambda logits, *args, **kwargs: token_candidates(torch.sigmoid(logits), *args, **kwargs)
+    return span_candidates_from_logits
 
 
 class UniRunner:
@@ -56,9 +59,9 @@ class UniRunner:
         batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
                                self.config.subtoken_pooling, self.max_tokens)
         batch = {k: v.to(device) for k, v in batch.items()}
-        probs = torch.sigmoid(self.model(batch)["logits"].float()).cpu()
+        logits = self.model(batch)["logits"].float().cpu()
         find = _find(self.config)
-        return [find(probs[b], len(w), len(ls), threshold, not multi_label)
+        return [find(logits[b], len(w), len(ls), threshold, not multi_label)
                 for b, (w, ls) in enumerate(zip(word_lists, rows))]
 
 
@@ -90,13 +93,13 @@ class RelexRunner(UniRunner):
                                self.config.subtoken_pooling, self.max_tokens)
         batch = {k: v.to(device) for k, v in batch.items()}
         out = self.model(batch, threshold=threshold, adjacency_threshold=self.adjacency_threshold)
-        probs = torch.sigmoid(out["logits"].float()).cpu()
+        logits = out["logits"].float().cpu()
         find = _find(self.config)
         results = []
         for b, (w, ls) in enumerate(zip(word_lists, rows)):
             relex = out["relex"][b]
             relations = relation_candidates(relex.spans, relex.pairs, relex.probs.tolist(), self.relation_threshold)
-            results.append((find(probs[b], len(w), len(ls), threshold, not multi_label), relations))
+            results.append((find(logits[b], len(w), len(ls), threshold, not multi_label), relations))
         return results
 
 
@@ -134,12 +137,13 @@ class LabelCache:
 class BiState:
     vectors: torch.Tensor  # (N, D): one vector per distinct label prompt of the call
     index: list[list[int]]  # per label set: rows of ``vectors``
+    head_vectors: torch.Tensor | None = None  # (N, D) after the head's label projection (no cross-fuser)
 
 
 class BiRunner:
     """Bi-encoders: words from the text encoder, label vectors from the label encoder (cached)."""
 
-    LABEL_CHUNK = 256  # labels scored at once when labels do not interact (no cross-fuser): bounds memory
+    LABEL_CHUNK = 1024  # labels scored at once when labels do not interact (no cross-fuser): bounds memory
 
     def __init__(self, model, tokenizer, labels_tokenizer, config, max_tokens: int, cache: LabelCache):
         self.model, self.tokenizer, self.labels_tokenizer = model, tokenizer, labels_tokenizer
@@ -192,7 +196,11 @@ class BiRunner:
         else:
             vectors = label_embeddings  # validated by the caller: one row per prompt, in order
         position = {p: i for i, p in enumerate(prompts)}
-        return BiState(vectors, [[position[p] for p in ls.prompts] for ls in label_sets])
+        head_vectors = None
+        if not hasattr(self.model, "cross_fuser"):  # row-wise projection: once per label and call
+            device = next(self.model.parameters()).device
+            head_vectors = self.model.label_head(vectors.to(device))
+        return BiState(vectors, [[position[p] for p in ls.prompts] for ls in label_sets], head_vectors)
 
     # ---------------------------------------------------------------------------------------- scoring
     def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
@@ -217,15 +225,28 @@ class BiRunner:
         index, mask = index.to(device), mask.to(device)
         vectors = state.vectors.to(device)
         words, word_mask = self.model.encode_words(batch)
-        chunk = C if hasattr(self.model, "cross_fuser") else self.LABEL_CHUNK  # fused labels interact
+        fused = hasattr(self.model, "cross_fuser")  # fused labels interact: one pass over all of them
+        chunk = C if fused else self.LABEL_CHUNK
+        # many labels: every span's vector once, then cheap dot products per chunk (see SpanMarkerV0.scores)
+        grid = None
+        if not fused and hasattr(self.model, "span_grid") and 3 * C > 4 * self.config.hidden_size \
+                and self.config.span_mode == "markerV0":
+            grid = self.model.span_grid(words, batch["text_lengths"])  # (B, K, W, D)
         find = _find(self.config)
         found: list[list[Span]] = [[] for _ in word_lists]
+        shared = all(r == rows[0] for r in rows)  # one label set for the whole batch (the usual case)
         for lo in range(0, C, chunk):
             hi = min(lo + chunk, C)
-            w, labels = self.model.fuse(words, word_mask, vectors[index[:, lo:hi]], mask[:, lo:hi])
-            logits = self.model.score(w, word_mask, labels, batch["text_lengths"])["logits"]
-            probs = torch.sigmoid(logits.float()).cpu()
+            if fused:
+                w, labels = self.model.fuse(words, word_mask, vectors[index[:, lo:hi]], mask[:, lo:hi])
+            elif shared:  # (C, D), broadcast over the batch
+                w, labels = words, state.head_vectors[index[0, lo:hi]]
+            else:
+                w, labels = words, state.head_vectors[index[:, lo:hi]]  # padded slots: ignored below
+            logits = self.model.score(w, word_mask, labels, batch["text_lengths"], grid=grid,
+                                      projected=not fused)["logits"]
+            logits = logits.float().cpu()
             for b, (wl, r) in enumerate(zip(word_lists, rows)):
                 n = max(0, min(len(r), hi) - lo)
-                found[b] += find(probs[b], len(wl), n, threshold, not multi_label, label_offset=lo)
+                found[b] += find(logits[b], len(wl), n, threshold, not multi_label, label_offset=lo)
         return found

@@ -130,7 +130,7 @@ def test_a_thousand_labels_in_one_call_score_every_label(bi_span, monkeypatch):
     for row_small, row_many in zip(candidates(bi_span, labels, 0.3), many):
         assert_same_candidates(row_small, row_many, 0.3)
     out = bi_span.inference(TEXTS, labels, threshold=0.3)  # and the public call returns late labels too
-    assert any(labels.index(e["label"]) >= 256 for row in out for e in row)  # past the first chunk
+    assert any(labels.index(e["label"]) >= 900 for row in out for e in row)  # the last labels too
 
 
 def test_cross_fuser_labels_interact_so_they_are_scored_together():

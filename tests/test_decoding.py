@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from gliner_bench.decoding import Span, greedy_decode, merge_windows, span_candidates, token_candidates
+from gliner_bench.decoding import (Span, greedy_decode, merge_windows, span_candidates, span_candidates_from_logits,
+                                   token_candidates)
 
 
 def span_probs(W, K, C, entries):
@@ -125,3 +126,15 @@ def test_best_label_only_candidates_decode_like_the_full_list(flat_ner):
         short = span_candidates(probs, 9, 6, 0.5, best_label_only=True)
         assert len(short) < len(full)
         assert greedy_decode(short, flat_ner=flat_ner) == greedy_decode(full, flat_ner=flat_ner)
+
+
+def test_candidates_from_logits_equal_those_from_probabilities():
+    gen = torch.Generator().manual_seed(5)
+    for _ in range(20):
+        logits = torch.randn(9, 4, 6, generator=gen) * 8
+        logits[logits > 14] = 30.0  # saturated: several labels of a span at probability 1.0 (first one wins)
+        for best in (False, True):
+            want = span_candidates(torch.sigmoid(logits), 7, 5, 0.6, best_label_only=best, label_offset=3)
+            got = span_candidates_from_logits(logits, 7, 5, 0.6, best_label_only=best, label_offset=3)
+            assert [s[:3] for s in got] == [s[:3] for s in want]
+            assert all(abs(a.score - b.score) < 1e-6 for a, b in zip(got, want))  # sigmoid rounding by shape

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..config import GLiNERConfig
 from .encoder import Backbone, TextEncoder, backbone_config, extract_word_vectors
-from .layers import BiLSTM, SpanRepLayer, TokenScorer, projection_mlp
+from .layers import BiLSTM, SpanRepLayer, TokenScorer, grid_scores, projection_mlp
 
 
 # ---------------------------------------------------------------------------------------------- cross-fuser
@@ -180,13 +180,37 @@ class BiEncoderSpan(BiEncoder):
         self.span_rep_layer = SpanRepLayer(config.span_mode, config.hidden_size, config.max_width, config.dropout)
         self.prompt_rep_layer = projection_mlp(config.hidden_size, config.dropout)
 
-    def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor,
-              lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, W, D), (B, W), (B, C, D) -> ``logits`` (B, W, K, C), ``span_mask`` (B, W, K)."""
+    def label_head(self, labels: torch.Tensor) -> torch.Tensor:
+        """The head's label projection (``prompt_rep_layer``): (..., D) -> (..., D). Row-wise, so without a
+        cross-fuser it can run once per label instead of once per label and batch row."""
+        return self.prompt_rep_layer(labels)
+
+    def span_mask(self, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, W, K): spans that end inside their text."""
         W, K = words.size(1), self.config.max_width
         ends = torch.arange(W, device=words.device)[:, None] + torch.arange(K, device=words.device)  # (W, K)
-        span_mask = ends[None] < lengths.to(words.device)[:, None, None]  # (B, W, K)
-        logits = self.span_rep_layer.span_rep_layer.scores(words, span_mask, self.prompt_rep_layer(labels))
+        return ends[None] < lengths.to(words.device)[:, None, None]
+
+    def span_grid(self, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Every span's vector (B, K, W, D), to score many label chunks without recomputing it; the
+        scores of spans past a text's end are then not upstream's (see SpanMarkerV0.span_grid)."""
+        return self.span_rep_layer.span_rep_layer.span_grid(words)
+
+    def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor,
+              lengths: torch.Tensor, grid: torch.Tensor | None = None,
+              projected: bool = False) -> dict[str, torch.Tensor]:
+        """(B, W, D), (B, W), (B, C, D) -> ``logits`` (B, W, K, C), ``span_mask`` (B, W, K).
+        ``grid`` from ``span_grid`` when the same words are scored against several label chunks;
+        ``projected``: ``labels`` already went through ``label_head``. Labels (C, D) are shared by the batch."""
+        span_mask = self.span_mask(words, lengths)
+        if not projected:
+            labels = self.label_head(labels)
+        if labels.dim() == 2 and grid is None:
+            labels = labels.expand(words.size(0), -1, -1)  # (B, C, D)
+        if grid is not None:
+            logits = grid_scores(grid, labels)
+        else:
+            logits = self.span_rep_layer.span_rep_layer.scores(words, span_mask, labels)
         return {"logits": logits, "span_mask": span_mask}
 
 
@@ -199,7 +223,13 @@ class BiEncoderToken(BiEncoder):
             raise NotImplementedError("BiEncoderToken with represent_spans=True is not supported yet.")
         self.scorer = TokenScorer(config.hidden_size, config.dropout)
 
+    def label_head(self, labels: torch.Tensor) -> torch.Tensor:
+        return labels
+
     def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor,
-              lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, W, D), (B, W), (B, C, D) -> ``logits`` (B, W, C, 3), ``word_mask`` (B, W)."""
+              lengths: torch.Tensor, grid=None, projected: bool = False) -> dict[str, torch.Tensor]:
+        """(B, W, D), (B, W), (B, C, D) -> ``logits`` (B, W, C, 3), ``word_mask`` (B, W). The token head
+        uses the label vectors as they are (``label_head`` is the identity)."""
+        if labels.dim() == 2:
+            labels = labels.expand(words.size(0), -1, -1)  # (B, C, D)
         return {"logits": self.scorer(words, labels), "word_mask": word_mask}

@@ -92,34 +92,57 @@ class SpanMarkerV0(nn.Module):
         pre = gather_words(start, span_idx[..., 0]) + gather_words(end, span_idx[..., 1])  # (B, S, 4D)
         return self.out_project[3](self.out_project[2](F.relu(pre)))
 
+    def span_grid(self, h: torch.Tensor) -> torch.Tensor:
+        """Every span's vector, width-major: (B, W, D) -> (B, K, W, D), entry [b, k, s] for span (s, s+k).
+
+        Spans running past the window (s + k >= W) get span (0, 0)'s vector, as upstream; spans running past
+        a shorter text of the batch get the vector of their (padding) words, not (0, 0)'s as upstream --
+        they are never candidates, so decoding is the same. One width at a time from shifted slices, so at
+        most (B, W, 4D) activations exist at once, and every write is contiguous.
+        """
+        B, W, D = h.shape
+        K = self.max_width
+        last = self.out_project[3]  # Linear(4D, D)
+        start, end = self._halves(h)  # (B, W, 4D) each
+        out = h.new_empty(B, K, W, D)
+        out[:, :, :] = last(F.relu(start[:, :1] + end[:, :1]))[:, None]  # span (0, 0) everywhere first
+        for k in range(min(K, W)):
+            out[:, k, : W - k] = last(F.relu(start[:, : W - k] + end[:, k:]))  # spans (s, s+k)
+        return out
+
     def scores(self, h: torch.Tensor, span_mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """``<span_rep, label>`` for every span (start w, width k) and label -> (B, W, K, C).
 
         ``span_mask`` (B, W, K) marks spans inside their text; the others get the score of span (0, 0), as
-        upstream, where they are zeroed indices. Computed one width at a time from shifted slices, so the
-        (B, W, K, 4D) activations never exist at once. With few labels the last Linear is folded into the
-        labels (4D multiply-adds per span and label); past 4D/3 labels it is cheaper to form the span vectors
-        (4D*D per span) and take dot products (D per span and label).
+        upstream. Two orders of the same sums, whichever is cheaper: with few labels (3C <= 4D) the last
+        Linear is folded into the labels (4D multiply-adds per span and label), one span width at a time from
+        shifted slices; with more, the span vectors are formed once (``span_grid``, 4D*D per span) and dotted
+        with the labels (D per span and label).
         """
         B, W, D = h.shape
         K, C = self.max_width, labels.size(1)
-        last = self.out_project[3]  # Linear(4D, D)
-        fold = 3 * C <= 4 * D
-        if fold:
-            q = labels @ last.weight  # (B, C, 4D)
-            bias = labels @ last.bias  # (B, C)
+        if 3 * C > 4 * D:
+            scores = grid_scores(self.span_grid(h), labels)
+            return torch.where(span_mask[..., None], scores, scores[:, :1, :1])  # span (0, 0), as upstream
+        last = self.out_project[3]  # Linear(4D, D), folded into the labels
+        q = labels @ last.weight  # (B, C, 4D)
+        bias = labels @ last.bias  # (B, C)
         start, end = self._halves(h)  # (B, W, 4D) each
-
-        def score(pre: torch.Tensor) -> torch.Tensor:  # (B, S, 4D) after ReLU -> (B, S, C)
-            if fold:
-                return pre @ q.transpose(1, 2) + bias[:, None, :]
-            return last(pre) @ labels.transpose(1, 2)
-
         scores = h.new_zeros(B, W, K, C)
         for k in range(min(K, W)):
-            scores[:, : W - k, k] = score(F.relu(start[:, : W - k] + end[:, k:]))  # spans (s, s+k)
-        fallback = score(F.relu(start[:, :1] + end[:, :1]))  # (B, 1, C): span (0, 0)
-        return torch.where(span_mask[..., None], scores, fallback[:, :, None, :])
+            scores[:, : W - k, k] = F.relu(start[:, : W - k] + end[:, k:]) @ q.transpose(1, 2)  # spans (s, s+k)
+        fallback = F.relu(start[:, :1] + end[:, :1]) @ q.transpose(1, 2)  # (B, 1, C): span (0, 0)
+        scores = torch.where(span_mask[..., None], scores, fallback[:, :, None, :])
+        return scores + bias[:, None, None, :]
+
+
+def grid_scores(grid: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Width-major span vectors (B, K, W, D) against labels (B, C, D), or (C, D) shared by the batch,
+    -> (B, W, K, C) (a permuted view)."""
+    B, K, W, D = grid.shape
+    if labels.dim() == 2:  # one GEMM over every span of the batch
+        return (grid.view(B * K * W, D) @ labels.T).view(B, K, W, -1).permute(0, 2, 1, 3)
+    return torch.bmm(grid.view(B, K * W, D), labels.transpose(1, 2)).view(B, K, W, -1).permute(0, 2, 1, 3)
 
 
 class SpanMarker(nn.Module):
