@@ -234,18 +234,25 @@ class RelationCandidate(NamedTuple):
 
 
 def relation_candidates(spans: Sequence[tuple[int, int]], pairs: Sequence[tuple[int, int]],
-                        probs: Sequence[Sequence[float]], threshold: float) -> list[RelationCandidate]:
+                        probs: torch.Tensor, threshold: float,
+                        keep_spans: set[tuple[int, int]] | None = None) -> list[RelationCandidate]:
     """Scored pairs -> relations above ``threshold`` (strict), in pair order then label order.
 
-    ``spans``: the candidate entities; ``pairs``: (head, tail) indices into them; ``probs[n][r]``: the
-    probability of relation r for pair n.
+    ``spans``: the candidate entities; ``pairs``: (head, tail) indices into them; ``probs`` (len(pairs), R):
+    the probability of relation r for pair n. ``keep_spans``: only pairs whose two spans are in it (the
+    decoded entities: relations between other candidates would be dropped anyway, and there can be E^2).
     """
-    out = []
-    for (h, t), row in zip(pairs, probs):
-        for r, p in enumerate(row):
-            if p > threshold:
-                out.append(RelationCandidate(tuple(spans[h]), tuple(spans[t]), r, p))
-    return out
+    if probs.numel() == 0 or not pairs:
+        return []
+    above = probs > threshold  # (N, R)
+    if keep_spans is not None:
+        ok = torch.tensor([tuple(s) in keep_spans for s in spans], dtype=torch.bool)  # (E,)
+        index = torch.tensor(pairs, dtype=torch.long)  # (N, 2)
+        above &= (ok[index[:, 0]] & ok[index[:, 1]])[:, None]
+    n, r = torch.nonzero(above, as_tuple=True)  # row-major: pair, then label
+    scores = probs[n, r].tolist()
+    return [RelationCandidate(tuple(spans[pairs[i][0]]), tuple(spans[pairs[i][1]]), label, p)
+            for i, label, p in zip(n.tolist(), r.tolist(), scores)]
 
 
 def merge_window_relations(window_relations: Sequence[tuple[int, int, list[RelationCandidate]]]

@@ -255,7 +255,8 @@ class GLiNER:
             entities = [_entity(w, s, names) for s in spans]
             results.append(entities)
             if self.is_relex:
-                rels = attach_relations(spans, merge_window_relations(per_window_rel[i]))
+                windows = [(off, n, runner.window_relations(raw, off, spans)) for off, n, raw in per_window_rel[i]]
+                rels = attach_relations(spans, merge_window_relations(windows))
                 relations_out.append([_relation(entities, h, runner.relations.names[r], t, p) for h, r, t, p in rels])
         return (results, relations_out) if self.is_relex else results
 

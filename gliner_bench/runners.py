@@ -85,8 +85,8 @@ class RelexRunner(UniRunner):
 
     def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
                    threshold: float, state=None, multi_label: bool = True
-                   ) -> list[tuple[list[Span], list[RelationCandidate]]]:
-        """Per window: entity candidates (as UniRunner) and relation candidates above the relation threshold."""
+                   ) -> list[tuple[list[Span], object]]:
+        """Per window: entity candidates (as UniRunner) and the raw relation scores (``RelexCandidates``)."""
         device = next(self.model.parameters()).device
         rows = [label_sets[i] for i in set_ids]
         batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
@@ -95,12 +95,15 @@ class RelexRunner(UniRunner):
         out = self.model(batch, threshold=threshold, adjacency_threshold=self.adjacency_threshold)
         logits = out["logits"].float().cpu()
         find = _find(self.config)
-        results = []
-        for b, (w, ls) in enumerate(zip(word_lists, rows)):
-            relex = out["relex"][b]
-            relations = relation_candidates(relex.spans, relex.pairs, relex.probs.tolist(), self.relation_threshold)
-            results.append((find(logits[b], len(w), len(ls), threshold, not multi_label), relations))
-        return results
+        # relations stay raw (candidate spans, pairs, probabilities) until the entities are decoded
+        return [(find(logits[b], len(w), len(ls), threshold, not multi_label), out["relex"][b])
+                for b, (w, ls) in enumerate(zip(word_lists, rows))]
+
+    def window_relations(self, relex, offset: int, entities: Sequence[Span]) -> list[RelationCandidate]:
+        """A window's relations above the relation threshold between decoded ``entities`` (text word indices),
+        in window word indices."""
+        keep = {(e.start - offset, e.end - offset) for e in entities}
+        return relation_candidates(relex.spans, relex.pairs, relex.probs, self.relation_threshold, keep)
 
 
 class LabelCache:

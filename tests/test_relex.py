@@ -143,3 +143,87 @@ def test_entity_prf_counts_duplicates_once():
              {"start": 0, "end": 5, "label": "location"}]]
     score = entity_prf(pred, gold)
     assert (score.true_positives, score.predicted, score.gold) == (1, 2, 1) and score.recall == 1.0
+
+
+def test_token_relex_ignores_batch_padding():
+    """The reference extracts token-relex candidates from padded words too (thousands for a short text batched
+    with a long one); ours come from the text's own words, so batching changes nothing."""
+    model = GLiNER.from_pretrained(FIXTURES / "relex_token_dot")
+    short, long_text = "Angela Merkel met Emmanuel Macron in Paris.", TEXT + " " + TEXT
+    kwargs = {"threshold": 0.6, "adjacency_threshold": 0.5, "relation_threshold": 0.5}
+    alone = [model.inference([t], LABELS, relations=RELATIONS, **kwargs) for t in (short, long_text)]
+    entities, relations = model.inference([short, long_text], LABELS, relations=RELATIONS, **kwargs)
+    def key(r):
+        return r["head"]["entity_idx"], r["relation"], r["tail"]["entity_idx"]
+
+    for i, (want_entities, want_relations) in enumerate(alone):
+        assert [(e["start"], e["end"], e["label"]) for e in entities[i]] == \
+               [(e["start"], e["end"], e["label"]) for e in want_entities[0]]
+        assert [key(r) for r in relations[i]] == [key(r) for r in want_relations[0]]
+    assert relations[0] and relations[1]
+    from gliner_bench.processing import normalize_labels, relex_prompt_words, split_words, tokenize_batch
+
+    cfg = model.config
+    prompt = relex_prompt_words(normalize_labels(LABELS), normalize_labels(RELATIONS), cfg.ent_token, cfg.sep_token,
+                                cfg.rel_token)
+    words = [split_words(t).tokens for t in (short, long_text)]
+    import torch
+
+    with torch.inference_mode():
+        both = model.model(tokenize_batch(model.tokenizer, words, [prompt] * 2), threshold=0.6)["relex"]
+        one = model.model(tokenize_batch(model.tokenizer, words[:1], [prompt]), threshold=0.6)["relex"]
+    assert both[0].spans == one[0].spans and all(e < len(words[0]) for s in both[0].spans for e in s)
+
+
+@pytest.mark.parametrize("fields, error, match", [
+    ({"triples_layer": "TransH"}, NotImplementedError, "triples_layer 'TransH' is not supported"),
+    ({"triples_layer": "Nope"}, NotImplementedError, "triples_layer 'Nope' is not supported .*unknown"),
+    ({"relations_layer": "cosine"}, NotImplementedError, "relations_layer 'cosine' is not known"),
+])
+def test_unsupported_relation_heads_name_what_is_missing(tmp_path, fields, error, match):
+    import json
+    import shutil
+
+    case = tmp_path / "ckpt"
+    shutil.copytree(FIXTURES / "relex_span_dot", case)
+    config = json.loads((case / "gliner_config.json").read_text())
+    (case / "gliner_config.json").write_text(json.dumps(config | fields))
+    with pytest.raises(error, match=match):
+        GLiNER.from_pretrained(case)
+
+
+@pytest.mark.parametrize("case", ["relex_span_mlp", "relex_token_dot"])
+def test_relex_checkpoint_round_trips(tmp_path, case):
+    model = GLiNER.from_pretrained(FIXTURES / case)
+    model.save_pretrained(tmp_path / "out")
+    again = GLiNER.from_pretrained(tmp_path / "out")
+    assert again.config.rel_token_index == model.config.rel_token_index
+    kwargs = {"relations": RELATIONS, "threshold": 0.5}
+    assert again.inference([TEXT], LABELS, **kwargs) == model.inference([TEXT], LABELS, **kwargs)
+
+
+def test_fresh_relex_model_adds_the_relation_token(tiny_backbone):
+    from conftest import make_model
+
+    model = make_model(tiny_backbone, relations_layer="gcn")
+    tok = model.tokenizer
+    assert tok.convert_tokens_to_ids("<<REL>>") == model.config.rel_token_index == len(tok) - 1
+    assert tok.convert_tokens_to_ids("<<ENT>>") == model.config.class_token_index == len(tok) - 3
+    entities, relations = model.inference([TEXT], LABELS, relations=RELATIONS, threshold=0.5)
+    assert isinstance(entities[0], list) and isinstance(relations[0], list)
+
+
+def test_relation_candidates_are_strict_ordered_and_limited_to_kept_spans():
+    import torch
+
+    from gliner_bench.decoding import relation_candidates
+
+    spans = [(0, 1), (3, 3), (5, 6)]
+    pairs = [(0, 1), (1, 0), (0, 2), (2, 1)]
+    probs = torch.tensor([[0.9, 0.5], [0.2, 0.7], [0.8, 0.8], [0.6, 0.1]])
+    got = relation_candidates(spans, pairs, probs, 0.5)
+    assert [(c.head, c.tail, c.label) for c in got] == [
+        ((0, 1), (3, 3), 0), ((3, 3), (0, 1), 1), ((0, 1), (5, 6), 0), ((0, 1), (5, 6), 1), ((5, 6), (3, 3), 0)]
+    kept = relation_candidates(spans, pairs, probs, 0.5, keep_spans={(0, 1), (3, 3)})
+    assert [(c.head, c.tail, c.label) for c in kept] == [((0, 1), (3, 3), 0), ((3, 3), (0, 1), 1)]
+    assert relation_candidates(spans, [], torch.zeros(0, 2), 0.5) == []
