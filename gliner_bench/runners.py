@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import torch
 
-from .decoding import RelationCandidate, Span, relation_candidates, span_candidates_from_logits, token_candidates
+from .decoding import (
+    RelationCandidate,
+    Span,
+    relation_candidates,
+    span_candidates_from_logits,
+    token_candidates,
+)
 from .processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch
 
 

@@ -52,7 +52,7 @@ def test_no_relation_labels_gives_entities_and_no_relations(relex):
 
 
 def test_relation_names_equal_to_entity_labels_are_prompted_separately(relex):
-    entities, relations = relex.inference([TEXT], LABELS, relations=["person", "location"], **LOW)
+    _, relations = relex.inference([TEXT], LABELS, relations=["person", "location"], **LOW)
     assert {r["relation"] for r in relations[0]} <= {"person", "location"} and relations[0]
 
 
