@@ -44,8 +44,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         texts = [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
     else:
         texts = [args.text if args.text is not None else sys.stdin.read()]
-    out = model.inference(texts, labels, threshold=args.threshold, flat_ner=not args.nested,
-                          multi_label=args.multi_label, batch_size=args.batch_size)
+    kwargs = dict(threshold=args.threshold, flat_ner=not args.nested, multi_label=args.multi_label,
+                  batch_size=args.batch_size)
+    if model.is_relex:
+        relations = parse_labels(args.relations) if args.relations else []
+        entities, found = model.inference(texts, labels, relations=relations, **kwargs)
+        out = [{"entities": e, "relations": r} for e, r in zip(entities, found)]
+    elif args.relations:
+        raise SystemExit(f"--relations needs a relex model; {args.model} is {model.config.architecture}.")
+    else:
+        out = model.inference(texts, labels, **kwargs)
     json.dump(out if len(out) > 1 else out[0], sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
@@ -119,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--text", help="the text (default: read stdin)")
     sp.add_argument("--file", help="a UTF-8 file, one text per line")
     sp.add_argument("--threshold", type=float, default=0.5)
+    sp.add_argument("--relations", help="relex models: comma-separated relation types, e.g. 'works for,located in'")
     sp.add_argument("--nested", action="store_true", help="allow nested entities")
     sp.add_argument("--multi-label", action="store_true")
     sp.add_argument("--batch-size", type=int, default=8)

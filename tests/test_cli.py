@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from gliner_bench.cli import main
 
 CKPT = str(Path(__file__).parent / "fixtures" / "parity" / "span_markerV0")
@@ -32,3 +34,17 @@ def test_throughput_writes_a_results_file_with_environment(tmp_path, capsys):
     for key in ("device", "torch_threads", "torch", "transformers", "python"):
         assert key in rec["environment"]
     assert rec["figures"]["batch_size"] == 8
+
+
+def test_predict_with_a_relex_model_prints_entities_and_relations(capsys):
+    ckpt = Path(__file__).parent / "fixtures" / "parity" / "relex_span_dot"
+    assert main(["predict", "--model", str(ckpt), "--labels", "person,location", "--relations", "met,located in",
+                 "--threshold", "0.3", "--text", "Angela Merkel met Emmanuel Macron in Paris."]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"entities", "relations"} and out["entities"]
+    assert all(r["relation"] in ("met", "located in") for r in out["relations"])
+
+
+def test_relations_with_a_non_relex_model_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit, match="--relations needs a relex model"):
+        main(["predict", "--labels", "person", "--relations", "met", "--text", "Tim Cook"])
