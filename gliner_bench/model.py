@@ -353,16 +353,16 @@ class GLiNER:
             counts = subtoken_counts(self.tokenizer, w.tokens)
             whole = runner.prompt_tokens(label_sets[set_id])
             fits = whole + sum(counts) <= room and len(w) <= cfg.max_len
-            split = not fits and whole > room // 2
-            if split and self.is_relex:
-                raise ValueError(
-                    f"The prompt of {len(label_sets[set_id])} entity labels and {len(runner.relations)} relation "
-                    f"labels takes {whole} of the encoder's {self.max_tokens} tokens, too many to leave room for "
-                    "text; a relex model needs all of them in one pass. Pass fewer or shorter labels."
-                )
+            split = not fits and whole > room // 2 and not self.is_relex
             for ps_id in groups(set_id, split=split):
                 prompt = runner.prompt_tokens(prompt_sets[ps_id].labels)
                 budget = room - prompt
+                if budget < cfg.max_width + 1 and self.is_relex:
+                    raise ValueError(
+                        f"The prompt of {len(label_sets[set_id])} entity labels and {len(runner.relations)} "
+                        f"relation labels takes {prompt} of the encoder's {self.max_tokens} tokens, leaving no room "
+                        "for text; a relex model needs all of them in one pass. Pass fewer or shorter labels."
+                    )
                 if budget < cfg.max_width + 1:
                     raise ValueError(
                         f"A label prompt of {prompt} tokens leaves no room for text in the encoder's "

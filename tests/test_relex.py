@@ -227,3 +227,9 @@ def test_relation_candidates_are_strict_ordered_and_limited_to_kept_spans():
     kept = relation_candidates(spans, pairs, probs, 0.5, keep_spans={(0, 1), (3, 3)})
     assert [(c.head, c.tail, c.label) for c in kept] == [((0, 1), (3, 3), 0), ((3, 3), (0, 1), 1)]
     assert relation_candidates(spans, [], torch.zeros(0, 2), 0.5) == []
+
+
+def test_a_prompt_too_long_for_the_encoder_says_what_to_do(relex):
+    labels = [f"entity type number {i}" for i in range(60)]  # the tiny encoder holds 128 tokens
+    with pytest.raises(ValueError, match="relex model needs all of them in one pass"):
+        relex.inference([TEXT], labels, relations=RELATIONS)
