@@ -1,7 +1,7 @@
 """Relex parity with the reference gliner==0.2.29 (fixtures ``tests/fixtures/parity/relex_*``, built by
 scripts/parity/build_relex_fixtures.py).
 
-Span relex with the adjacency heads dot, mlp, attention, bilinear, gcn and none, and two triple scorers
+Span relex with the adjacency heads dot, mlp, attention, bilinear, gcn, gat and none, and two triple scorers
 (DistMult, ComplEx); token relex with dot. The reference's outputs are those of each text on its
 own: its token relex takes candidates from batch padding, which changes context-dependent heads (gcn) when
 texts are batched. Ours are batch-invariant, so every batch size is compared with those.
@@ -56,9 +56,8 @@ def assert_same(got_entities, got_relations, want_entities, want_relations):
 
 
 def test_fixtures_cover_the_adjacency_heads_and_both_models():
-    """Every adjacency head but gat (the reference crashes on it: see the fixture README)."""
     configs = [json.loads((FIXTURES / c / "gliner_config.json").read_text()) for c in CASES]
-    assert {c["relations_layer"] for c in configs} >= {"dot", "mlp", "attention", "bilinear", "gcn", "none"}
+    assert {c["relations_layer"] for c in configs} >= {"dot", "mlp", "attention", "bilinear", "gcn", "gat", "none"}
     assert {c["triples_layer"] for c in configs} >= {None, "DistMult", "ComplEx"}
     assert {c["span_mode"] for c in configs} == {"markerV0", "token_level"}
     assert any(c.get("triples_layer") for c in configs)

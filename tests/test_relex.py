@@ -233,3 +233,11 @@ def test_a_prompt_too_long_for_the_encoder_says_what_to_do(relex):
     labels = [f"entity type number {i}" for i in range(60)]  # the tiny encoder holds 128 tokens
     with pytest.raises(ValueError, match="relex model needs all of them in one pass"):
         relex.inference([TEXT], labels, relations=RELATIONS)
+
+
+@pytest.mark.parametrize("case", ["relex_span_attention", "relex_span_gat"])
+def test_attention_heads_with_no_entity_candidate(case):
+    """The reference crashes here (nn.MultiheadAttention over zero entities returns no weights)."""
+    model = GLiNER.from_pretrained(FIXTURES / case)
+    entities, relations = model.inference(["Paris", TEXT], LABELS, relations=RELATIONS, threshold=0.999999)
+    assert relations == [[], []] and all(e["score"] > 0.999999 for e in entities[1])
