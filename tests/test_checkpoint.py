@@ -215,7 +215,8 @@ def test_packaged_minilm_resolves_offline():
 
 # ------------------------------------------------------------------------------------------------ reference
 @pytest.mark.reference
-@pytest.mark.parametrize("case", ["span_markerV0", "span_marker_proj_bin", "token_default"])
+@pytest.mark.parametrize("case", ["span_markerV0", "span_marker_proj_bin", "token_default", "bi_span", "bi_token",
+                                  "relex_span_mlp", "relex_token_dot"])
 def test_reference_loads_what_we_save(tmp_path, case):
     """Needs GLINER_REF_PYTHON: a python with gliner==0.2.29 (bash scripts/parity/make_fixtures.sh)."""
     ref_python = os.environ.get("GLINER_REF_PYTHON")
@@ -225,11 +226,22 @@ def test_reference_loads_what_we_save(tmp_path, case):
     model.save_pretrained(tmp_path / "ours")
     request = {"texts": TEXTS, "labels": LABELS, "threshold": 0.5, "flat_ner": False, "multi_label": True,
                "batch_size": 1}
+    if model.is_relex:
+        request["relations"] = ["works for", "located in", "met"]
     (tmp_path / "req.json").write_text(json.dumps(request))
     script = Path(__file__).parents[1] / "scripts" / "parity" / "reference_predict.py"
     proc = subprocess.run([ref_python, str(script), str(tmp_path / "ours"), str(tmp_path / "req.json")],
                           capture_output=True, text=True, check=True)
-    assert_same(json.loads(proc.stdout), outputs(model))
+    theirs = json.loads(proc.stdout)
+    if not model.is_relex:
+        assert_same(theirs, outputs(model))
+        return
+    entities, relations = model.inference(TEXTS, LABELS, relations=request["relations"], threshold=0.5,
+                                          flat_ner=False, multi_label=True)
+    assert_same(theirs[0], entities)
+    key = lambda r: (r["head"]["entity_idx"], r["relation"], r["tail"]["entity_idx"])  # noqa: E731
+    for ours, ref in zip(relations, theirs[1]):  # the reference may repeat a relation or relate an entity to itself
+        assert [key(r) for r in ours] == list(dict.fromkeys(key(r) for r in ref if key(r)[0] != key(r)[2]))
 
 
 @pytest.mark.hub

@@ -10,7 +10,8 @@ request.json::
     {"texts": [...], "labels": [...] or {"name": "description", ...},
      "threshold": 0.5, "flat_ner": true, "multi_label": false, "batch_size": 8}
 
-Only "texts" and "labels" are required; the others default to the reference's defaults.
+Only "texts" and "labels" are required; the others default to the reference's defaults. With "relations"
+(relex models) the output is ``[entities, relations]``.
 The checkpoint is loaded offline with ``GLiNER.from_pretrained(dir, local_files_only=True)``
 and ``model.inference(...)``'s result is printed to stdout as JSON (a list with one list of
 ``{"start", "end", "text", "label", "score"}`` per text). Nothing else is written to stdout:
@@ -45,6 +46,7 @@ def main(argv: list[str]) -> int:
         torch.set_num_threads(1)
         model = GLiNER.from_pretrained(checkpoint_dir, local_files_only=True)
         model.eval()
+        extra = {"relations": request["relations"]} if "relations" in request else {}
         output = model.inference(
             request["texts"],
             request["labels"],
@@ -52,6 +54,7 @@ def main(argv: list[str]) -> int:
             flat_ner=request.get("flat_ner", True),
             multi_label=request.get("multi_label", False),
             batch_size=request.get("batch_size", 8),
+            **extra,
         )
     json.dump(output, real_stdout, ensure_ascii=False)
     real_stdout.write("\n")
