@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import Worker, build_checkpoint, public_arguments, same_entities
+from common import Worker, build_checkpoint, calibrate_threshold, public_arguments, same_entities
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +29,17 @@ def main() -> int:
     ap.add_argument("--words", type=int, default=40)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--threshold", type=float, default=0.5)
-    ap.add_argument("--out", default=str(ROOT / "results" / "bench_vs_reference.json"))
+    ap.add_argument("--threshold", default="0.5",
+                    help="a number, or 'auto': the --quantile of our model's (span, label) scores")
+    ap.add_argument("--quantile", type=float, default=0.998)
+    ap.add_argument("--architecture", default="UniEncoderSpan",
+                    choices=["UniEncoderSpan", "BiEncoderSpan", "UniEncoderSpanRelex"])
+    ap.add_argument("--relations", default="works for,located in,born in",
+                    help="relex: comma-separated relation labels")
+    ap.add_argument("--relation-threshold", type=float, default=None, help="relex (default: --threshold)")
+    ap.add_argument("--adjacency-threshold", type=float, default=None, help="relex (default: --threshold)")
+    ap.add_argument("--head-scale", type=float, default=40.0)
+    ap.add_argument("--out", default=None, help="default results/bench_vs_reference[_<architecture>].json")
     args = ap.parse_args()
     if not args.ref_python:
         ap.error("pass --ref-python (or set GLINER_REF_PYTHON) to a python with gliner==0.2.29 installed")
@@ -41,10 +50,19 @@ def main() -> int:
 
     texts, _ = sample_texts(args.texts, args.words)
     labels = ["person", "organization", "location", "date", "product"]
-    request = {"texts": texts, "labels": labels, "batch_size": args.batch_size, "threshold": args.threshold}
+    relex = args.architecture.endswith("Relex")
+    out = args.out or str(ROOT / "results" / ("bench_vs_reference.json" if args.architecture == "UniEncoderSpan"
+                                              else f"bench_vs_reference_{args.architecture}.json"))
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Path(tmp) / "ckpt"
-        build_checkpoint(ckpt, "UniEncoderSpan", seed=0)
+        build_checkpoint(ckpt, args.architecture, seed=0, head_scale=args.head_scale)
+        threshold = (calibrate_threshold(ckpt, texts[:8], labels, args.quantile) if args.threshold == "auto"
+                     else float(args.threshold))
+        request = {"texts": texts, "labels": labels, "batch_size": args.batch_size, "threshold": threshold}
+        if relex:
+            request["relations"] = [r.strip() for r in args.relations.split(",") if r.strip()]
+            request["relation_threshold"] = args.relation_threshold
+            request["adjacency_threshold"] = args.adjacency_threshold
         ours = Worker(sys.executable, "ours", args.threads)
         ref = Worker(args.ref_python, "reference", args.threads)
         for worker in (ours, ref):
@@ -61,6 +79,15 @@ def main() -> int:
                   file=sys.stderr)
         ours.close()
         ref.close()
+    relations_identical = None
+    if relex:  # (entities, relations): relations compared as (head, relation, tail), then entities below
+        def keys(docs):  # the reference may repeat a relation or relate an entity to itself; ours never do
+            return [list(dict.fromkeys((r["head"]["entity_idx"], r["relation"], r["tail"]["entity_idx"]) for r in doc
+                                       if r["head"]["entity_idx"] != r["tail"]["entity_idx"])) for doc in docs]
+
+        n_relations = {k: sum(len(x) for x in v[1]) for k, v in outputs.items()}
+        relations_identical = keys(outputs["ours"][1]) == keys(outputs["reference"][1])
+        outputs = {k: v[0] for k, v in outputs.items()}
     identical, max_diff = same_entities(outputs["ours"], outputs["reference"])
     n_entities = sum(len(x) for x in outputs["ours"])
     tps = {k: len(texts) / statistics.median(v) for k, v in times.items()}
@@ -68,8 +95,9 @@ def main() -> int:
     record = {
         "schema_version": 1,
         "experiment": "inference_vs_reference",
-        "model": "UniEncoderSpan on all-MiniLM-L6-v2 (seeded heads)",
-        "arguments": public_arguments(args) | {"labels": labels},
+        "model": f"{args.architecture} on all-MiniLM-L6-v2 (seeded heads)",
+        "arguments": public_arguments(args) | {"labels": labels, "threshold_used": threshold,
+                                               "relations": request.get("relations")},
         "environment": environment.describe("cpu") | {"torch_threads": args.threads},
         "reference": {"package": "gliner", "version": "0.2.29", "torch": ref.info["torch"],
                       "transformers": ref.info["transformers"]},
@@ -80,16 +108,18 @@ def main() -> int:
             "entities": n_entities,
             "identical_entities": identical,
             "max_score_difference": max_diff,
-        },
+        } | ({"relations": n_relations, "identical_relations": relations_identical} if relex else {}),
     }
-    path = write_json_atomic(args.out, record)
+    path = write_json_atomic(out, record)
     print(f"| implementation | texts/s (median of {len(times['ours'])}) |")
     print("|---|---|")
     print(f"| gliner 0.2.29 | {tps['reference']:.1f} |")
     print(f"| gliner-bench | {tps['ours']:.1f} |")
     print(f"speed-up {speedup:.2f}x; outputs identical: {identical} ({n_entities} entities, "
-          f"max score difference {max_diff:.2e}); wrote {os.path.relpath(path)}")
-    return 0 if identical else 1
+          f"max score difference {max_diff:.2e})"
+          + (f"; relations {n_relations}, identical: {relations_identical}" if relex else "")
+          + f"; wrote {os.path.relpath(path)}")
+    return 0 if identical and relations_identical is not False else 1
 
 
 if __name__ == "__main__":

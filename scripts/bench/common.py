@@ -46,6 +46,8 @@ def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed
     fields = {"model_name": MINILM, "hidden_size": 384}
     if architecture.startswith("BiEncoder"):
         fields["labels_encoder"] = MINILM
+    if architecture.endswith("Relex"):
+        fields["relations_layer"] = "dot"
     model = GLiNER.from_config(GLiNERConfig(**fields), seed=seed)
     with torch.no_grad():
         model.model.prompt_rep_layer[3].weight.mul_(head_scale)
@@ -77,8 +79,17 @@ def calibrate_threshold(directory: Path, texts: list[str], labels: list[str], qu
 
     model = GLiNER.from_pretrained(directory)
     label_set = normalize_labels(labels)
-    state = model.runner.prepare([label_set])
     words = [split_words(t).tokens for t in texts]
+    if model.is_relex:  # the entity head alone (no threshold: no relation pass over every span)
+        from gliner_bench.processing import tokenize_batch
+
+        batch = tokenize_batch(model.tokenizer, words, [model.runner._prompt(label_set)] * len(words),
+                               model.config.subtoken_pooling, model.max_tokens)
+        with torch.inference_mode():
+            logits = model.model(batch)["logits"]
+        scores = torch.cat([torch.sigmoid(logits[b, : len(w)]).flatten() for b, w in enumerate(words)])
+        return round(float(scores.quantile(quantile)), 4)
+    state = model.runner.prepare([label_set])
     found = model.runner.candidates(words, [0] * len(words), [label_set], 0.0, state, multi_label=True)
     scores = torch.tensor([s.score for row in found for s in row])
     return round(float(scores.quantile(quantile)), 4)

@@ -43,6 +43,9 @@ class Bench:
 
     def infer(self, req):
         kwargs = dict(threshold=req["threshold"], flat_ner=True, batch_size=req["batch_size"])
+        if "relations" in req:
+            kwargs.update(relations=req["relations"], relation_threshold=req.get("relation_threshold"),
+                          adjacency_threshold=req.get("adjacency_threshold"))
         mode = req["mode"]
         if mode == "embeds":
             return self.model.batch_predict_with_embeds(req["texts"], self.embeddings, req["labels"], **kwargs)
