@@ -224,20 +224,24 @@ def build_backbone(root: Path) -> Path:
     vocab = build_vocab()
     tokenizer = build_tokenizer(vocab)
     check_tokenization(tokenizer)
+    return save_tiny_bert(root / BACKBONE_DIRNAME, tokenizer, len(vocab), hidden=32, positions=128)
+
+
+def save_tiny_bert(out: Path, tokenizer, vocab_size: int, hidden: int, positions: int) -> Path:
+    """A seeded random BertModel (2 layers, 2 heads, with the unused pooler as GLiNER's AutoModel builds it)
+    and its tokenizer, saved in ``out``."""
     torch.manual_seed(SEED)
     config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
+        vocab_size=vocab_size,
+        hidden_size=hidden,
         num_hidden_layers=2,
         num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=positions,
         type_vocab_size=2,
         pad_token_id=0,
     )
-    model = BertModel(config)  # with the (unused) pooler, as GLiNER's AutoModel builds it
-    out = root / BACKBONE_DIRNAME
-    model.save_pretrained(out)
+    BertModel(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
 
@@ -472,22 +476,7 @@ def build_label_backbone(root: Path) -> Path:
         assert len(ids) <= LABEL_MODEL_MAX_LENGTH, text
     for word in LABEL_MUST_SPLIT:
         assert len(tokenizer(word, add_special_tokens=False)["input_ids"]) > 1, word
-    torch.manual_seed(SEED)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=24,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=48,
-        max_position_embeddings=64,
-        type_vocab_size=2,
-        pad_token_id=0,
-    )
-    model = BertModel(config)
-    out = root / LABEL_BACKBONE_DIRNAME
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return save_tiny_bert(root / LABEL_BACKBONE_DIRNAME, tokenizer, len(vocab), hidden=24, positions=64)
 
 
 # ---------------------------------------------------------------------------------------------
