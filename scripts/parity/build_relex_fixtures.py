@@ -48,9 +48,9 @@ CASES = {
     "relex_span_complex": {"relations_layer": "none", "triples_layer": "ComplEx", "quantiles": (0.97, 0.5, 0.7),
                            "center": True},
     "relex_token_dot": {"relations_layer": "dot", "span_mode": "token_level"},
-    "relex_token_gcn": {"relations_layer": "gcn", "span_mode": "token_level", "quantiles": (0.6, None, 0.5),
-                        "center": True},
 }
+# Tried and left out: token relex with gcn (seed 4331, centred, quantiles (0.6, None, 0.5)): no relation between
+# decoded entities above a safe threshold.
 MARGIN = 3e-5  # ours and the reference differ by ~1e-7 in probability
 WORD = re.compile(r"\w+(?:[-_]\w+)*|\S")  # the reference's splitter
 
