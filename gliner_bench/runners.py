@@ -60,15 +60,18 @@ class UniRunner:
                    threshold: float, state=None, multi_label: bool = True) -> list[list[Span]]:
         """Candidate spans of each window (window word indices); row b is prompted with label_sets[set_ids[b]].
         Without ``multi_label``, a span model lists only each span's best label (same decoding, shorter)."""
-        device = next(self.model.parameters()).device
         rows = [label_sets[i] for i in set_ids]
-        batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
-                               self.config.subtoken_pooling, self.max_tokens)
-        batch = {k: v.to(device) for k, v in batch.items()}
-        logits = self.model(batch)["logits"].float().cpu()
+        logits = self.model(self._batch(word_lists, rows))["logits"].float().cpu()
         find = _find(self.config)
         return [find(logits[b], len(w), len(ls), threshold, not multi_label)
                 for b, (w, ls) in enumerate(zip(word_lists, rows))]
+
+    def _batch(self, word_lists: list[list[str]], rows: Sequence[LabelSet]) -> dict[str, torch.Tensor]:
+        """Prompted, tokenised windows on the model's device."""
+        device = next(self.model.parameters()).device
+        batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
+                               self.config.subtoken_pooling, self.max_tokens)
+        return {k: v.to(device) for k, v in batch.items()}
 
 
 class RelexRunner(UniRunner):
@@ -93,12 +96,9 @@ class RelexRunner(UniRunner):
                    threshold: float, state=None, multi_label: bool = True
                    ) -> list[tuple[list[Span], object]]:
         """Per window: entity candidates (as UniRunner) and the raw relation scores (``RelexCandidates``)."""
-        device = next(self.model.parameters()).device
         rows = [label_sets[i] for i in set_ids]
-        batch = tokenize_batch(self.tokenizer, word_lists, [self._prompt(ls) for ls in rows],
-                               self.config.subtoken_pooling, self.max_tokens)
-        batch = {k: v.to(device) for k, v in batch.items()}
-        out = self.model(batch, threshold=threshold, adjacency_threshold=self.adjacency_threshold)
+        out = self.model(self._batch(word_lists, rows), threshold=threshold,
+                         adjacency_threshold=self.adjacency_threshold)
         logits = out["logits"].float().cpu()
         find = _find(self.config)
         # relations stay raw (candidate spans, pairs, probabilities) until the entities are decoded
@@ -236,11 +236,7 @@ class BiRunner:
         words, word_mask = self.model.encode_words(batch)
         fused = hasattr(self.model, "cross_fuser")  # fused labels interact: one pass over all of them
         chunk = C if fused else self.LABEL_CHUNK
-        # many labels: every span's vector once, then cheap dot products per chunk (see SpanMarkerV0.scores)
-        grid = None
-        if not fused and hasattr(self.model, "span_grid") and 3 * C > 4 * self.config.hidden_size \
-                and self.config.span_mode == "markerV0":
-            grid = self.model.span_grid(words, batch["text_lengths"])  # (B, K, W, D)
+        grid = None if fused else self.model.span_grid(words, C)  # many labels: span vectors once per batch
         find = _find(self.config)
         found: list[list[Span]] = [[] for _ in word_lists]
         shared = all(r == rows[0] for r in rows)  # one label set for the whole batch (the usual case)
@@ -248,12 +244,12 @@ class BiRunner:
             hi = min(lo + chunk, C)
             if fused:
                 w, labels = self.model.fuse(words, word_mask, vectors[index[:, lo:hi]], mask[:, lo:hi])
+                labels = self.model.label_head(labels)
             elif shared:  # (C, D), broadcast over the batch
                 w, labels = words, state.head_vectors[index[0, lo:hi]]
             else:
                 w, labels = words, state.head_vectors[index[:, lo:hi]]  # padded slots: ignored below
-            logits = self.model.score(w, word_mask, labels, batch["text_lengths"], grid=grid,
-                                      projected=not fused)["logits"]
+            logits = self.model.score(w, word_mask, labels, batch["text_lengths"], grid=grid)["logits"]
             logits = logits.float().cpu()
             for b, (wl, r) in enumerate(zip(word_lists, rows)):
                 n = max(0, min(len(r), hi) - lo)

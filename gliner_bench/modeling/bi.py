@@ -17,7 +17,7 @@ from torch import nn
 
 from ..config import GLiNERConfig
 from .encoder import Backbone, TextEncoder, backbone_config, extract_word_vectors
-from .layers import BiLSTM, SpanRepLayer, TokenScorer, grid_scores, projection_mlp
+from .layers import BiLSTM, SpanMarkerV0, SpanRepLayer, TokenScorer, grid_scores, projection_mlp
 
 
 # ---------------------------------------------------------------------------------------------- cross-fuser
@@ -168,7 +168,7 @@ class BiEncoder(nn.Module):
         from them and ``label_mask`` (B, C) marks the real ones."""
         words, word_mask = self.encode_words(batch)
         words, labels = self.fuse(words, word_mask, label_vectors[label_index], label_mask)
-        out = self.score(words, word_mask, labels, batch["text_lengths"])
+        out = self.score(words, word_mask, self.label_head(labels), batch["text_lengths"])
         return out | {"label_mask": label_mask}
 
 
@@ -191,20 +191,21 @@ class BiEncoderSpan(BiEncoder):
         ends = torch.arange(W, device=words.device)[:, None] + torch.arange(K, device=words.device)  # (W, K)
         return ends[None] < lengths.to(words.device)[:, None, None]
 
-    def span_grid(self, words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Every span's vector (B, K, W, D), to score many label chunks without recomputing it; the
-        scores of spans past a text's end are then not upstream's (see SpanMarkerV0.span_grid)."""
-        return self.span_rep_layer.span_rep_layer.span_grid(words)
+    def span_grid(self, words: torch.Tensor, num_labels: int) -> torch.Tensor | None:
+        """Every span's vector (B, K, W, D), to score many label chunks without recomputing it, when that is
+        the cheaper order (markerV0 with many labels; see SpanMarkerV0.scores), else None. Scores of spans past
+        a text's end are then not upstream's (see SpanMarkerV0.span_grid); they are never candidates."""
+        layer = self.span_rep_layer.span_rep_layer
+        if isinstance(layer, SpanMarkerV0) and layer.grid_is_cheaper(num_labels, words.size(-1)):
+            return layer.span_grid(words)
+        return None
 
     def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor,
-              lengths: torch.Tensor, grid: torch.Tensor | None = None,
-              projected: bool = False) -> dict[str, torch.Tensor]:
-        """(B, W, D), (B, W), (B, C, D) -> ``logits`` (B, W, K, C), ``span_mask`` (B, W, K).
-        ``grid`` from ``span_grid`` when the same words are scored against several label chunks;
-        ``projected``: ``labels`` already went through ``label_head``. Labels (C, D) are shared by the batch."""
+              lengths: torch.Tensor, grid: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """(B, W, D), (B, W), labels (B, C, D) or (C, D) shared by the batch, already through ``label_head``
+        -> ``logits`` (B, W, K, C), ``span_mask`` (B, W, K). ``grid`` from ``span_grid``, when the same words
+        are scored against several label chunks."""
         span_mask = self.span_mask(words, lengths)
-        if not projected:
-            labels = self.label_head(labels)
         if labels.dim() == 2 and grid is None:
             labels = labels.expand(words.size(0), -1, -1)  # (B, C, D)
         if grid is not None:
@@ -226,8 +227,11 @@ class BiEncoderToken(BiEncoder):
     def label_head(self, labels: torch.Tensor) -> torch.Tensor:
         return labels
 
+    def span_grid(self, words: torch.Tensor, num_labels: int) -> None:
+        return None  # no span vectors in a token head
+
     def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor,
-              lengths: torch.Tensor, grid=None, projected: bool = False) -> dict[str, torch.Tensor]:
+              lengths: torch.Tensor, grid=None) -> dict[str, torch.Tensor]:
         """(B, W, D), (B, W), (B, C, D) -> ``logits`` (B, W, C, 3), ``word_mask`` (B, W). The token head
         uses the label vectors as they are (``label_head`` is the identity)."""
         if labels.dim() == 2:

@@ -92,6 +92,12 @@ class SpanMarkerV0(nn.Module):
         pre = gather_words(start, span_idx[..., 0]) + gather_words(end, span_idx[..., 1])  # (B, S, 4D)
         return self.out_project[3](self.out_project[2](F.relu(pre)))
 
+    @staticmethod
+    def grid_is_cheaper(num_labels: int, hidden: int) -> bool:
+        """Span vectors then dot products (4D*D + D*C per span) beat folding the last Linear into the labels
+        (4D*C per span) once 3C > 4D."""
+        return 3 * num_labels > 4 * hidden
+
     def span_grid(self, h: torch.Tensor) -> torch.Tensor:
         """Every span's vector, width-major: (B, W, D) -> (B, K, W, D), entry [b, k, s] for span (s, s+k).
 
@@ -121,7 +127,7 @@ class SpanMarkerV0(nn.Module):
         """
         B, W, D = h.shape
         K, C = self.max_width, labels.size(1)
-        if 3 * C > 4 * D:
+        if self.grid_is_cheaper(C, D):
             scores = grid_scores(self.span_grid(h), labels)
             return torch.where(span_mask[..., None], scores, scores[:, :1, :1])  # span (0, 0), as upstream
         last = self.out_project[3]  # Linear(4D, D), folded into the labels

@@ -41,7 +41,7 @@ class RelexCandidates:
 
 class _Relex:
     """Mixin: the relation pass after the entity head. The modules sit on the model itself, under the
-    reference's key names; the model class provides ``span_vectors``."""
+    reference's key names; the model class provides ``span_vectors`` and ``find_candidates``."""
 
     def _build_relation_layers(self, config: GLiNERConfig) -> None:
         D = config.hidden_size
@@ -93,6 +93,17 @@ class _Relex:
                     t[:, :, None].expand(B, n, R, D))  # (B, n, R)
         return [[tuple(x) for x in p] for p in pairs], torch.sigmoid(logits.float())
 
+    def with_relations(self, out: dict, enc: Encoded, batch: dict[str, torch.Tensor], threshold: float | None,
+                       adjacency_threshold: float) -> dict:
+        """With ``threshold``, add ``relex``: one RelexCandidates per row, candidates found by the model's
+        ``find_candidates`` on the entity probabilities (text words and real labels only)."""
+        if threshold is None:
+            return out
+        probs = torch.sigmoid(out["logits"].float())
+        lengths, counts = batch["text_lengths"].tolist(), enc.label_mask.sum(dim=1).tolist()
+        spans = [self.find_candidates(probs[b], lengths[b], counts[b], threshold) for b in range(len(lengths))]
+        return out | {"relex": self.relations(enc, batch, spans, adjacency_threshold)}
+
     def relations(self, enc: Encoded, batch: dict[str, torch.Tensor], spans: list[list[tuple[int, int]]],
                   adjacency_threshold: float) -> list[RelexCandidates]:
         span_idx, mask = _pad_candidates(spans, enc.words.device)  # (B, E, 2), (B, E)
@@ -118,6 +129,8 @@ class UniEncoderSpanRelex(_Relex, UniEncoderSpan):
     """Span relex: UniEncoderSpan's entity head plus the relation head (keys ``pair_rep_layer.*``,
     ``relations_rep_layer.*``)."""
 
+    find_candidates = staticmethod(relex_span_candidates)
+
     def __init__(self, config: GLiNERConfig):
         super().__init__(config)
         self._build_relation_layers(config)
@@ -130,19 +143,14 @@ class UniEncoderSpanRelex(_Relex, UniEncoderSpan):
         """Entity ``logits`` (B, W, K, C) as UniEncoderSpan; with ``threshold``, also ``relex``: one
         RelexCandidates per row."""
         enc = self.encode(batch)
-        out = self.entity_logits(enc, batch)
-        if threshold is not None:
-            probs = torch.sigmoid(out["logits"].float())
-            lengths = batch["text_lengths"].tolist()
-            counts = enc.label_mask.sum(dim=1).tolist()
-            spans = [relex_span_candidates(probs[b], lengths[b], counts[b], threshold) for b in range(len(lengths))]
-            out["relex"] = self.relations(enc, batch, spans, adjacency_threshold)
-        return out
+        return self.with_relations(self.entity_logits(enc, batch), enc, batch, threshold, adjacency_threshold)
 
 
 class UniEncoderTokenRelex(_Relex, UniEncoder):
     """Token relex: the token scorer on PROJECTED label vectors (unlike UniEncoderToken), candidates from
     start/end/inside runs, span vectors from a markerV0-shaped ``span_rep_layer`` (upstream's TokenMarker)."""
+
+    find_candidates = staticmethod(relex_token_candidates)
 
     def __init__(self, config: GLiNERConfig):
         super().__init__(config)
@@ -162,10 +170,4 @@ class UniEncoderTokenRelex(_Relex, UniEncoder):
         enc = self.encode(batch)
         logits = self.scorer(enc.words, self.prompt_rep_layer(enc.labels))  # (B, W, C, 3)
         out = {"logits": logits, "word_mask": enc.word_mask, "label_mask": enc.label_mask}
-        if threshold is not None:
-            probs = torch.sigmoid(logits.float())
-            lengths = batch["text_lengths"].tolist()
-            counts = enc.label_mask.sum(dim=1).tolist()
-            spans = [relex_token_candidates(probs[b], lengths[b], counts[b], threshold) for b in range(len(lengths))]
-            out["relex"] = self.relations(enc, batch, spans, adjacency_threshold)
-        return out
+        return self.with_relations(out, enc, batch, threshold, adjacency_threshold)
