@@ -853,58 +853,30 @@ def outputs_equal(a, b) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
+def run_record(kind: str, labels, threshold: float, flat_ner: bool, multi_label: bool, batch_size: int, output,
+               text: str | None = None, label_embeddings=None) -> dict:
+    """One recorded run, keys in the order expected.json has always had."""
+    record = {"kind": kind} | ({"text": text} if text is not None else {})
+    record |= {"labels": labels, "threshold": threshold, "flat_ner": flat_ner, "multi_label": multi_label,
+               "batch_size": batch_size}
+    if label_embeddings is not None:
+        record["label_embeddings"] = label_embeddings
+    return record | {"output": output}
+
+
 def all_runs(model, threshold: float) -> list[dict]:
     runs = []
     for flat_ner in (True, False):
         for multi_label in (False, True):
             for batch_size in (8, 1):
-                out = model.inference(
-                    TEXTS,
-                    LABELS,
-                    threshold=threshold,
-                    flat_ner=flat_ner,
-                    multi_label=multi_label,
-                    batch_size=batch_size,
-                )
-                runs.append(
-                    {
-                        "kind": "inference",
-                        "labels": list(LABELS),
-                        "threshold": threshold,
-                        "flat_ner": flat_ner,
-                        "multi_label": multi_label,
-                        "batch_size": batch_size,
-                        "output": out,
-                    }
-                )
+                out = model.inference(TEXTS, LABELS, threshold=threshold, flat_ner=flat_ner,
+                                      multi_label=multi_label, batch_size=batch_size)
+                runs.append(run_record("inference", list(LABELS), threshold, flat_ner, multi_label, batch_size, out))
     out = model.predict_entities(TEXTS[1], LABELS)
-    runs.append(
-        {
-            "kind": "predict_entities",
-            "text": TEXTS[1],
-            "labels": list(LABELS),
-            "threshold": 0.5,
-            "flat_ner": True,
-            "multi_label": False,
-            "batch_size": 8,
-            "output": out,
-        }
-    )
+    runs.append(run_record("predict_entities", list(LABELS), 0.5, True, False, 8, out, text=TEXTS[1]))
     for labels in (dict(LABELS_DESCRIBED), list(LABELS_DUPLICATE)):
-        out = model.inference(
-            TEXTS, labels, threshold=threshold, flat_ner=True, multi_label=False, batch_size=8
-        )
-        runs.append(
-            {
-                "kind": "inference",
-                "labels": labels,
-                "threshold": threshold,
-                "flat_ner": True,
-                "multi_label": False,
-                "batch_size": 8,
-                "output": out,
-            }
-        )
+        out = model.inference(TEXTS, labels, threshold=threshold, flat_ner=True, multi_label=False, batch_size=8)
+        runs.append(run_record("inference", labels, threshold, True, False, 8, out))
     return runs
 
 
@@ -914,51 +886,19 @@ BI_RUN_MODES = ((True, False), (False, True))  # (flat_ner, multi_label)
 def bi_runs(model, threshold: float) -> list[dict]:
     """Bi-encoder-only runs: one label set per text, and predictions from cached label embeddings."""
     runs = []
+    per_text = [list(row) for row in PER_TEXT_LABELS]
     for flat_ner, multi_label in BI_RUN_MODES:
         for batch_size in (8, 1):
-            out = model.inference(
-                TEXTS,
-                [list(row) for row in PER_TEXT_LABELS],
-                threshold=threshold,
-                flat_ner=flat_ner,
-                multi_label=multi_label,
-                batch_size=batch_size,
-            )
-            runs.append(
-                {
-                    "kind": "inference_per_text",
-                    "labels": [list(row) for row in PER_TEXT_LABELS],
-                    "threshold": threshold,
-                    "flat_ner": flat_ner,
-                    "multi_label": multi_label,
-                    "batch_size": batch_size,
-                    "output": out,
-                }
-            )
+            out = model.inference(TEXTS, per_text, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label,
+                                  batch_size=batch_size)
+            runs.append(run_record("inference_per_text", per_text, threshold, flat_ner, multi_label, batch_size, out))
     emb = model.encode_labels(list(LABELS))  # padding="max_length" (the label tokenizer's model_max_length)
     for flat_ner, multi_label in BI_RUN_MODES:
         for batch_size in (8, 1):
-            out = model.batch_predict_with_embeds(
-                TEXTS,
-                emb,
-                list(LABELS),
-                flat_ner=flat_ner,
-                threshold=threshold,
-                multi_label=multi_label,
-                batch_size=batch_size,
-            )
-            runs.append(
-                {
-                    "kind": "predict_with_embeds",
-                    "labels": list(LABELS),
-                    "threshold": threshold,
-                    "flat_ner": flat_ner,
-                    "multi_label": multi_label,
-                    "batch_size": batch_size,
-                    "label_embeddings": to_nested(emb),
-                    "output": out,
-                }
-            )
+            out = model.batch_predict_with_embeds(TEXTS, emb, list(LABELS), flat_ner=flat_ner, threshold=threshold,
+                                                  multi_label=multi_label, batch_size=batch_size)
+            runs.append(run_record("predict_with_embeds", list(LABELS), threshold, flat_ner, multi_label, batch_size,
+                                   out, label_embeddings=to_nested(emb)))
     return runs
 
 
