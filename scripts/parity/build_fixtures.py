@@ -153,23 +153,17 @@ MUST_SPLIT = [
 ]
 
 
-def build_vocab() -> list[str]:
-    vocab: list[str] = []
-    for tok in (
-        SPECIAL_TOKENS
-        + PUNCTUATION
-        + DIGITS
-        + LETTERS
-        + ["##" + d for d in DIGITS]
-        + ["##" + c for c in LETTERS]
-        + CONTINUATIONS
-        + sorted(set(WHOLE_WORDS))
-    ):
-        if tok not in vocab:
-            vocab.append(tok)
-    for word in MUST_SPLIT:
+def ordered_vocab(tokens: list[str], must_split: list[str]) -> list[str]:
+    """``tokens`` de-duplicated in order; the words of ``must_split`` must not be whole tokens."""
+    vocab = list(dict.fromkeys(tokens))
+    for word in must_split:
         assert word not in vocab, word
     return vocab
+
+
+def build_vocab() -> list[str]:
+    return ordered_vocab(SPECIAL_TOKENS + PUNCTUATION + DIGITS + LETTERS + ["##" + d for d in DIGITS]
+                         + ["##" + c for c in LETTERS] + CONTINUATIONS + sorted(set(WHOLE_WORDS)), MUST_SPLIT)
 
 
 def build_tokenizer(vocab: list[str], model_max_length: int = 128) -> BertTokenizerFast:
@@ -443,20 +437,8 @@ LABEL_MUST_SPLIT = ["institution"]
 
 
 def build_label_vocab() -> list[str]:
-    vocab: list[str] = []
-    for tok in (
-        SPECIAL_TOKENS
-        + PUNCTUATION
-        + DIGITS
-        + LETTERS
-        + ["##" + c for c in LETTERS]
-        + sorted(set(LABEL_WHOLE_WORDS))
-    ):
-        if tok not in vocab:
-            vocab.append(tok)
-    for word in LABEL_MUST_SPLIT:
-        assert word not in vocab, word
-    return vocab
+    return ordered_vocab(SPECIAL_TOKENS + PUNCTUATION + DIGITS + LETTERS + ["##" + c for c in LETTERS]
+                         + sorted(set(LABEL_WHOLE_WORDS)), LABEL_MUST_SPLIT)
 
 
 def label_texts() -> list[str]:
