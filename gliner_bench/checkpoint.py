@@ -207,6 +207,46 @@ def load_labels_tokenizer(directory: Path, config: GLiNERConfig, override=None):
         ) from err
 
 
+def load_decoder_tokenizer(directory: Path, config: GLiNERConfig, override=None):
+    """A decoder model's tokenizer: ``override`` (a tokenizer or a directory), else ``decoder_tokenizer/``
+    (newer checkpoints), else the causal LM's own (``labels_decoder``). Loaded with ``add_prefix_space=True``
+    as upstream; a missing pad token becomes the EOS token, and a tokenizer with neither is refused."""
+    from transformers import AutoTokenizer
+
+    if override is not None and not isinstance(override, (str, os.PathLike)):
+        tokenizer = override
+    else:
+        folder = directory / "decoder_tokenizer"
+        if override is not None:
+            source = str(override)
+        elif (folder / "tokenizer_config.json").is_file():
+            source = str(folder)
+        elif config.labels_decoder:
+            source = resolve_backbone(config.labels_decoder)
+        else:
+            raise CheckpointError(f"{directory}: a decoder config needs field 'labels_decoder'.")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True)
+        except Exception as err:
+            raise CheckpointError(
+                f"Could not load the decoder tokenizer for {directory} from {source!r} ({type(err).__name__}: "
+                f"{err}). Save it under decoder_tokenizer/ beside the weights, or make the decoder reachable."
+            ) from err
+    check_decoder_tokenizer(tokenizer, str(directory))
+    return tokenizer
+
+
+def check_decoder_tokenizer(tokenizer, source: str) -> None:
+    """Generation needs an end-of-sequence token (to stop, and to end constrained labels) and a pad token."""
+    if tokenizer.eos_token_id is None:
+        raise CheckpointError(
+            f"{source}: the decoder tokenizer has no EOS token, so generated labels could never end; set "
+            "tokenizer.eos_token (e.g. '<|endoftext|>') and save it under decoder_tokenizer/."
+        )
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token  # upstream's fallback
+
+
 def check_vocabulary(tokenizer, encoder_config: dict, what: str, encoder: str, source: str,
                      base_only: bool = False) -> None:
     """A tokenizer whose ids run past the encoder's embedding table would fail (or read garbage) later.
@@ -257,7 +297,8 @@ def check_special_tokens(tokenizer, config: GLiNERConfig, source: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- save
 def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_dict: Mapping[str, torch.Tensor],
-                     tokenizer, safe_serialization: bool = True, labels_tokenizer=None) -> Path:
+                     tokenizer, safe_serialization: bool = True, labels_tokenizer=None,
+                     decoder_tokenizer=None) -> Path:
     """Write a checkpoint directory in the reference's layout.
 
     Files are written into a temporary folder beside the target and moved into place one by one, so an
@@ -278,11 +319,13 @@ def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_d
         tokenizer.save_pretrained(str(tmp_path))
         if labels_tokenizer is not None:
             labels_tokenizer.save_pretrained(str(tmp_path / "labels_tokenizer"))
+        if decoder_tokenizer is not None:
+            decoder_tokenizer.save_pretrained(str(tmp_path / "decoder_tokenizer"))
         for item in tmp_path.iterdir():
             target = directory / item.name
             if target.is_dir():
                 shutil.rmtree(target)
-            os.replace(item, target)  # a folder (labels_tokenizer/) moves as a whole
+            os.replace(item, target)  # a folder (labels_tokenizer/, decoder_tokenizer/) moves as a whole
         if stale.exists():  # a weights file of the other format would shadow or confuse the new one
             stale.unlink()
     return directory

@@ -172,19 +172,41 @@ def _merge_most_central(windows: Sequence[tuple[int, int, list]], shift, key, ma
     return [best[k][1] for k in order]
 
 
-def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]]) -> list[Span]:
+def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]], with_source: bool = False) -> list:
     """Candidates of overlapping windows of one text -> one candidate list in text word indices.
 
     ``window_candidates``: ``(offset, window_length, candidates)`` with candidate words relative to the
     window. A span seen by several windows is kept once, from the window where it sits farthest from an
-    edge (most context on both sides); the first such window wins ties.
+    edge (most context on both sides); the first such window wins ties. ``with_source``: ``(span, index of
+    its window in window_candidates)`` pairs instead of spans.
     """
-    return _merge_most_central(
-        window_candidates,
-        shift=lambda s, off: Span(s.start + off, s.end + off, s.label, s.score),
-        key=lambda s: (s.start, s.end, s.label),
-        margin=lambda s, length: min(s.start, length - 1 - s.end),
+    tagged = [(off, length, [(c, w) for c in cands]) for w, (off, length, cands) in enumerate(window_candidates)]
+    merged = _merge_most_central(
+        tagged,
+        shift=lambda it, off: (Span(it[0].start + off, it[0].end + off, it[0].label, it[0].score), it[1]),
+        key=lambda it: (it[0].start, it[0].end, it[0].label),
+        margin=lambda it, length: min(it[0].start, length - 1 - it[0].end),
     )
+    return merged if with_source else [span for span, _ in merged]
+
+
+def scored_span_candidates(spans: Sequence[tuple[int, int]], probs: torch.Tensor, num_labels: int,
+                           threshold: float, best_label_only: bool = False, label_offset: int = 0) -> list[Span]:
+    """Candidate spans scored per label (the token decoder's rescoring): ``probs`` (len(spans), C).
+
+    Every (span, label) with ``p > threshold`` (strict) and label < ``num_labels``, in span order then label
+    order; ``best_label_only`` keeps each span's best label (first on ties), as for ``span_candidates``.
+    """
+    if not spans or num_labels == 0:
+        return []
+    probs = probs[: len(spans), :num_labels]
+    if best_label_only:
+        best, label = probs.max(dim=-1)
+        rows = torch.nonzero(best > threshold).flatten().tolist()
+        return [Span(*spans[i], int(label[i]) + label_offset, float(best[i])) for i in rows]
+    rows, cols = torch.where(probs > threshold)
+    scores = probs[rows, cols].tolist()
+    return [Span(*spans[i], c + label_offset, p) for i, c, p in zip(rows.tolist(), cols.tolist(), scores)]
 
 
 # ---------------------------------------------------------------------------------------------- relex

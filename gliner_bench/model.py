@@ -28,9 +28,10 @@ from .decoding import (
     span_order,
     token_order,
 )
+from .generation import GenerationSettings
 from .modeling import build_model
 from .processing import LabelSet, Words, normalize_labels, plan_windows, split_words, subtoken_counts
-from .runners import BiRunner, LabelCache, RelexRunner, UniRunner
+from .runners import BiRunner, DecoderRunner, LabelCache, RelexRunner, UniRunner
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,13 @@ class _PromptSet:
 class GLiNER:
     """A GLiNER model of any implemented architecture, with its tokenizer and config."""
 
-    def __init__(self, config: GLiNERConfig, model: nn.Module, tokenizer, passthrough=None, labels_tokenizer=None):
+    def __init__(self, config: GLiNERConfig, model: nn.Module, tokenizer, passthrough=None, labels_tokenizer=None,
+                 decoder_tokenizer=None):
         self.config = config
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.labels_tokenizer = labels_tokenizer  # bi-encoders only
+        self.decoder_tokenizer = decoder_tokenizer  # decoders only
         self._passthrough = dict(passthrough or {})  # saved-but-unused tensors, written back on save
         self.max_tokens = _max_tokens(tokenizer, config)
         self._num_special = tokenizer.num_special_tokens_to_add(pair=False)
@@ -72,6 +75,11 @@ class GLiNER:
             self.runner = BiRunner(self.model, tokenizer, labels_tokenizer, config, self.max_tokens, self.label_cache)
         elif self.is_relex:
             self.runner = RelexRunner(self.model, tokenizer, config, self.max_tokens)
+        elif self.is_decoder:
+            if decoder_tokenizer is None:
+                raise ValueError(f"{config.architecture} needs a decoder tokenizer.")
+            ckpt.check_decoder_tokenizer(decoder_tokenizer, config.architecture)
+            self.runner = DecoderRunner(self.model, tokenizer, config, self.max_tokens, decoder_tokenizer)
         else:
             self.runner = UniRunner(self.model, tokenizer, config, self.max_tokens)
 
@@ -83,15 +91,20 @@ class GLiNER:
     def is_relex(self) -> bool:
         return self.config.architecture in ("UniEncoderSpanRelex", "UniEncoderTokenRelex")
 
+    @property
+    def is_decoder(self) -> bool:
+        return self.config.architecture in ("UniEncoderSpanDecoder", "UniEncoderTokenDecoder")
+
     # ------------------------------------------------------------------------------------ loading
     @classmethod
     def from_pretrained(cls, model_id: str | os.PathLike, map_location: str = "cpu", revision: str | None = None,
                         cache_dir: str | None = None, local_files_only: bool = False,
-                        max_length: int | None = None, labels_tokenizer=None) -> GLiNER:
+                        max_length: int | None = None, labels_tokenizer=None, decoder_tokenizer=None) -> GLiNER:
         """Load a checkpoint directory or hub id written by the reference ``gliner`` (or by us).
 
-        ``labels_tokenizer`` (bi-encoders; a tokenizer or a directory) overrides the checkpoint's own, as
-        upstream: older checkpoints have no ``labels_tokenizer/`` folder and name the label encoder's hub id.
+        ``labels_tokenizer`` (bi-encoders) and ``decoder_tokenizer`` (decoders), a tokenizer or a directory,
+        override the checkpoint's own, as upstream: older checkpoints have no ``labels_tokenizer/`` or
+        ``decoder_tokenizer/`` folder and name the label encoder's or decoder's hub id.
         """
         directory = ckpt.resolve_checkpoint_dir(model_id, revision, cache_dir, local_files_only)
         config = ckpt.read_config(directory)
@@ -114,11 +127,17 @@ class GLiNER:
             config.encoder_config = _backbone_config_dict(config.model_name, config.vocab_size)
         ckpt.check_vocabulary(tokenizer, config.encoder_config, "tokenizer", "text encoder", str(directory),
                               base_only=labels_tokenizer is not None)
+        if config.architecture in ("UniEncoderSpanDecoder", "UniEncoderTokenDecoder"):
+            decoder_tokenizer = ckpt.load_decoder_tokenizer(directory, config, decoder_tokenizer)
+            if config.labels_decoder_config is None:
+                config.labels_decoder_config = _backbone_config_dict(config.labels_decoder, -1)
+        else:
+            decoder_tokenizer = None
         model = build_model(config)
         state_dict = ckpt.read_state_dict(directory)
         ours, passthrough = ckpt.map_reference_state_dict(state_dict, model, config.architecture, str(directory))
         model.load_state_dict(ours, strict=True)
-        return cls(config, model.to(map_location), tokenizer, passthrough, labels_tokenizer)
+        return cls(config, model.to(map_location), tokenizer, passthrough, labels_tokenizer, decoder_tokenizer)
 
     @classmethod
     def from_config(cls, config: GLiNERConfig | Mapping[str, Any], backbone_from_pretrained: bool = True,
@@ -136,6 +155,11 @@ class GLiNER:
             labels_source = ckpt.resolve_backbone(config.labels_encoder)
             labels_tokenizer = AutoTokenizer.from_pretrained(labels_source)
             config.labels_encoder_config = _backbone_config_dict(config.labels_encoder, -1)
+        decoder_tokenizer = None
+        if config.labels_decoder is not None:
+            decoder_source = ckpt.resolve_backbone(config.labels_decoder)
+            decoder_tokenizer = ckpt.load_decoder_tokenizer(Path(decoder_source), config, decoder_source)
+            config.labels_decoder_config = _backbone_config_dict(config.labels_decoder, -1)
         if seed is not None:
             torch.manual_seed(seed)
         model = build_model(config)
@@ -145,17 +169,22 @@ class GLiNER:
             if bi:
                 model.token_rep_layer.labels_encoder.model.load_state_dict(
                     AutoModel.from_pretrained(labels_source).state_dict(), strict=True)
+            if decoder_tokenizer is not None:
+                from transformers import AutoModelForCausalLM
+
+                lm = AutoModelForCausalLM.from_pretrained(decoder_source)
+                model.decoder.lm.load_state_dict(lm.state_dict(), strict=True)
         if not bi:  # uni-encoders prompt <<ENT>>/<<SEP>>: new tokens, resized embeddings
             ckpt.add_special_tokens(tokenizer, config)
             backbone.model.resize_token_embeddings(len(tokenizer))
             config.encoder_config["vocab_size"] = len(tokenizer)
-        return cls(config, model, tokenizer, labels_tokenizer=labels_tokenizer)
+        return cls(config, model, tokenizer, labels_tokenizer=labels_tokenizer, decoder_tokenizer=decoder_tokenizer)
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
         state = {**self.model.state_dict(), **self._passthrough}
         return ckpt.write_checkpoint(save_directory, self.config, state, self.tokenizer, safe_serialization,
-                                     labels_tokenizer=self.labels_tokenizer)
+                                     labels_tokenizer=self.labels_tokenizer, decoder_tokenizer=self.decoder_tokenizer)
 
     @property
     def device(self) -> torch.device:
@@ -168,10 +197,12 @@ class GLiNER:
     # ------------------------------------------------------------------------------------ inference
     def predict_entities(self, text: str, labels: Labels, threshold: float = 0.5, flat_ner: bool = True,
                          multi_label: bool = False, relations: Labels | None = None,
-                         adjacency_threshold: float | None = None) -> list[dict[str, Any]]:
+                         adjacency_threshold: float | None = None, gen_constraints: Sequence[str] | None = None,
+                         num_gen_sequences: int = 1, **gen_kwargs) -> list[dict[str, Any]]:
         """Entities of one text: ``[{"start", "end", "text", "label", "score"}, ...]`` sorted by start.
 
         Relex models: ``relations`` are prompted too (they change the encoding), only entities returned.
+        Decoder models: generation arguments as for ``inference``.
         """
         if self.is_relex:
             entities, _ = self.inference([text], labels, threshold=threshold, flat_ner=flat_ner,
@@ -179,7 +210,8 @@ class GLiNER:
                                          adjacency_threshold=adjacency_threshold)
             return entities[0]
         return self.inference([text], labels, threshold=threshold, flat_ner=flat_ner, multi_label=multi_label,
-                              relations=relations)[0]
+                              relations=relations, gen_constraints=gen_constraints,
+                              num_gen_sequences=num_gen_sequences, **gen_kwargs)[0]
 
     def predict_relations(self, text: str, labels: Labels, relations: Labels, threshold: float = 0.5,
                           flat_ner: bool = True, multi_label: bool = False, adjacency_threshold: float | None = None,
@@ -200,7 +232,8 @@ class GLiNER:
     def inference(self, texts: str | Sequence[str], labels: Labels | Sequence[Labels], threshold: float = 0.5,
                   flat_ner: bool = True, multi_label: bool = False, batch_size: int = 8,
                   label_embeddings: torch.Tensor | None = None, relations: Labels | None = None,
-                  adjacency_threshold: float | None = None, relation_threshold: float | None = None):
+                  adjacency_threshold: float | None = None, relation_threshold: float | None = None,
+                  gen_constraints: Sequence[str] | None = None, num_gen_sequences: int = 1, **gen_kwargs):
         """Entities of each text. ``labels`` is one label set for all texts, or one per text.
 
         Texts longer than the encoder's window (``max_len`` words, or the backbone's token limit once the
@@ -214,6 +247,12 @@ class GLiNER:
         prompted after the entity labels; a relation is ``{"head": {"start", "end", "text", "type",
         "entity_idx"}, "tail": {...}, "relation", "score"}`` where ``entity_idx`` indexes that text's entity
         list. ``adjacency_threshold`` and ``relation_threshold`` default to ``threshold``.
+
+        Decoder models: every entity also has ``generated_labels``, up to ``num_gen_sequences`` names the
+        decoder generated for it (best first; greedy, or beam search when > 1), restricted to
+        ``gen_constraints`` when given; other keyword arguments (``max_new_tokens=15``, ``do_sample``,
+        ``temperature``, ...) go to ``generate``. In ``decoder_mode="prompt"`` the labels only set the number
+        of label slots, and each entity's ``label`` is the name generated for its slot.
         """
         texts = [texts] if isinstance(texts, str) else list(texts)
         _check_texts(texts)
@@ -227,11 +266,17 @@ class GLiNER:
                                                                                   relation_threshold))
         elif relations is not None or adjacency_threshold is not None or relation_threshold is not None:
             raise ValueError(f"relations apply to relex models only; this model is {self.config.architecture}.")
+        if self.is_decoder:
+            runner = runner.bind(GenerationSettings.from_call(gen_constraints, num_gen_sequences, gen_kwargs))
+        elif gen_constraints is not None or num_gen_sequences != 1 or gen_kwargs:
+            given = ["gen_constraints"] * (gen_constraints is not None) + list(gen_kwargs)
+            raise ValueError(f"{', '.join(given) or 'num_gen_sequences'}: generation arguments apply to decoder "
+                             f"models only; this model is {self.config.architecture}.")
         words = [split_words(t, self.config.words_splitter_type) for t in texts]
         prompt_sets, items = self._plan_items(runner, words, label_sets, label_of_text)
         state = runner.prepare([ps.labels for ps in prompt_sets], label_embeddings)
         per_window: dict[int, list] = {i: [] for i in range(len(texts))}
-        per_window_rel: dict[int, list] = {i: [] for i in range(len(texts))}
+        extras: dict[int, list] = {i: [] for i in range(len(texts))}  # per window: relex or decoder state
         items.sort(key=lambda it: -it.tokens)  # similar lengths together: less padding
         for first in range(0, len(items), batch_size):
             chunk = items[first:first + batch_size]
@@ -239,25 +284,40 @@ class GLiNER:
                                       [it.prompt_set for it in chunk], [ps.labels for ps in prompt_sets],
                                       threshold, state, multi_label=multi_label)
             for item, candidates in zip(chunk, found):
-                if self.is_relex:
-                    candidates, rels = candidates
-                    per_window_rel[item.text].append((item.start, item.end - item.start, rels))
                 offset = prompt_sets[item.prompt_set].offset
+                if self.is_relex or self.is_decoder:
+                    candidates, extra = candidates
+                    extras[item.text].append((item.start, item.end - item.start, extra, offset))
                 if offset:
                     candidates = [c._replace(label=c.label + offset) for c in candidates]
                 per_window[item.text].append((item.start, item.end - item.start, candidates))
-        order = token_order if self.config.is_token_level else span_order
-        results, relations_out = [], []
+        order = span_order if not self.config.is_token_level or self.is_decoder else token_order
+        results, relations_out, generation = [], [], []
         for i, w in enumerate(words):
             names = label_sets[label_of_text[i]].names if per_window[i] else []
-            candidates = sorted(merge_windows(per_window[i]), key=order)  # one pass's order, whatever the windows
+            merged = merge_windows(per_window[i], with_source=True)
+            source = {(s.start, s.end, s.label): win for s, win in merged}
+            candidates = sorted((s for s, _ in merged), key=order)  # one pass's order, whatever the windows
             spans = greedy_decode(candidates, flat_ner=flat_ner, multi_label=multi_label)
             entities = [_entity(w, s, names) for s in spans]
             results.append(entities)
             if self.is_relex:
-                windows = [(off, n, runner.window_relations(raw, off, spans)) for off, n, raw in per_window_rel[i]]
+                windows = [(off, n, runner.window_relations(raw, off, spans)) for off, n, raw, _ in extras[i]]
                 rels = attach_relations(spans, merge_window_relations(windows))
                 relations_out.append([_relation(entities, h, runner.relations.names[r], t, p) for h, r, t, p in rels])
+            if self.is_decoder:
+                for entity, s in zip(entities, spans):
+                    off, _, window, label_offset = extras[i][source[s.start, s.end, s.label]]
+                    if runner.prompt_mode:
+                        generated = window.slot_names[s.label - label_offset]
+                        entity["label"] = generated[0] if generated else entity["label"]
+                        entity["generated_labels"] = generated
+                    else:
+                        generation.append((entity, runner.prefix(window, s.start - off, s.end - off,
+                                                                 w.tokens[s.start:s.end + 1])))
+        if generation:  # span mode: one batched generation for every decoded entity of the call
+            for (entity, _), generated in zip(generation, runner.generate([p for _, p in generation])):
+                entity["generated_labels"] = generated
         return (results, relations_out) if self.is_relex else results
 
     # ------------------------------------------------------------------------------------ bi-encoders

@@ -6,6 +6,8 @@ that differs between families: how labels reach the model, and how a batch is en
 - BiRunner: labels are encoded once by the label encoder, cached, and scored against every window in chunks.
 - RelexRunner: a UniRunner whose prompt also carries the relation labels; a window yields entity candidates
   and relation candidates.
+- DecoderRunner: a UniRunner whose windows also keep what the label decoder needs later (the candidate spans'
+  decoder-width vectors, or in prompt mode each label slot's generated names).
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from .decoding import (
     RelationCandidate,
     Span,
     relation_candidates,
+    scored_span_candidates,
     span_candidates_from_logits,
     token_candidates,
 )
+from .generation import GenerationSettings, generate_labels, word_token_ids
+from .modeling.layers import pad_spans
 from .processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch
 
 
@@ -110,6 +115,83 @@ class RelexRunner(UniRunner):
         in window word indices."""
         keep = {(e.start - offset, e.end - offset) for e in entities}
         return relation_candidates(relex.spans, relex.pairs, relex.probs, self.relation_threshold, keep)
+
+
+@dataclass
+class DecoderWindow:
+    """What one window leaves for the label decoder."""
+
+    vectors: dict[tuple[int, int], torch.Tensor]  # span mode: (start, end) in window words -> (H,) vector
+    slot_names: list[list[str]] | None = None  # prompt mode: generated names of each label slot
+
+
+class DecoderRunner(UniRunner):
+    """Decoders: entity candidates as UniRunner (the token decoder: runs rescored by its span head), plus a
+    ``DecoderWindow`` per window. Labels are generated later, for decoded entities only (``generate``), except
+    in prompt mode, where each window's label slots are named right away. Bind generation settings with
+    ``bind``."""
+
+    def __init__(self, model, tokenizer, config, max_tokens: int, decoder_tokenizer,
+                 settings: GenerationSettings | None = None):
+        super().__init__(model, tokenizer, config, max_tokens)
+        self.decoder_tokenizer = decoder_tokenizer
+        self.settings = settings or GenerationSettings()
+
+    def bind(self, settings: GenerationSettings) -> DecoderRunner:
+        return DecoderRunner(self.model, self.tokenizer, self.config, self.max_tokens, self.decoder_tokenizer,
+                             settings)
+
+    @property
+    def prompt_mode(self) -> bool:
+        return self.config.decoder_mode == "prompt"
+
+    def _prompt(self, labels: LabelSet) -> list[str]:
+        if self.prompt_mode:  # one slot per label, no label words: the decoder names the slots
+            return [self.config.ent_token] * len(labels) + [self.config.sep_token]
+        return super()._prompt(labels)
+
+    def label_tokens(self, labels: LabelSet) -> list[int]:
+        if self.prompt_mode:
+            return subtoken_counts(self.tokenizer, self._prompt(labels))[: len(labels)]
+        return super().label_tokens(labels)
+
+    def candidates(self, word_lists: list[list[str]], set_ids: list[int], label_sets: Sequence[LabelSet],
+                   threshold: float, state=None, multi_label: bool = True) -> list[tuple[list[Span], DecoderWindow]]:
+        rows = [label_sets[i] for i in set_ids]
+        batch = self._batch(word_lists, rows)
+        token = self.config.is_token_level
+        out = self.model(batch, threshold=threshold) if token else self.model(batch)
+        if token:
+            probs = torch.sigmoid(out["span_logits"].float()).cpu()  # (B, S, C)
+            found = [scored_span_candidates(out["spans"][b], probs[b], len(ls), threshold, not multi_label)
+                     for b, ls in enumerate(rows)]
+        else:
+            logits = out["logits"].float().cpu()
+            found = [span_candidates_from_logits(logits[b], len(w), len(ls), threshold, not multi_label)
+                     for b, (w, ls) in enumerate(zip(word_lists, rows))]
+        enc = out["encoded"]
+        if self.prompt_mode:
+            slots = self.model.slot_vectors(enc)  # (B, C, H)
+            names = self.generate([slots[b, j][None] for b, ls in enumerate(rows) for j in range(len(ls))])
+            windows, first = [], 0
+            for ls in rows:
+                windows.append(DecoderWindow({}, names[first:first + len(ls)]))
+                first += len(ls)
+            return list(zip(found, windows))
+        spans = [list(dict.fromkeys((c.start, c.end) for c in f)) for f in found]  # each candidate span once
+        span_idx, _ = pad_spans(spans, enc.words.device)  # (B, S, 2)
+        vectors = self.model.span_vectors(enc, span_idx).cpu()  # (B, S, H)
+        return [(f, DecoderWindow({sp: vectors[b, n] for n, sp in enumerate(spans[b])}))
+                for b, f in enumerate(found)]
+
+    def prefix(self, window: DecoderWindow, start: int, end: int, words: Sequence[str]) -> torch.Tensor:
+        """The decoder prefix of span (start, end) (window word indices) whose words are ``words``."""
+        device = next(self.model.parameters()).device
+        ids = word_token_ids(self.decoder_tokenizer, words) if self.config.full_decoder_context else []
+        return self.model.prefix(window.vectors[start, end].to(device), ids)
+
+    def generate(self, prefixes: Sequence[torch.Tensor]) -> list[list[str]]:
+        return generate_labels(self.model.decoder.lm, self.decoder_tokenizer, prefixes, self.settings)
 
 
 class LabelCache:

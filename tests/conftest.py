@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import string
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +41,21 @@ def build_tiny_backbone(directory, hidden=32, layers=2, heads=2, positions=128):
                         max_position_embeddings=positions)
     BertModel(config).save_pretrained(directory)
     return directory
+
+
+# the tiny causal LMs are shared with the decoder fixture builder (which runs under the reference's venv)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "parity"))
+from tiny_lm import build_tiny_causal_lm  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory):
+    return str(build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-gpt2"), "gpt2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory):
+    return str(build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-llama"), "llama"))
 
 
 @pytest.fixture(scope="session")

@@ -151,11 +151,11 @@ def test_config_with_unknown_architecture(tmp_path):
         GLiNER.from_pretrained(d)
 
 
-def test_not_yet_implemented_architecture_says_so(tmp_path):
+def test_decoder_checkpoint_without_a_reachable_decoder_tokenizer_says_where_to_put_it(tmp_path):
     d = copy_case("span_markerV0", tmp_path)
     cfg = json.loads((d / "gliner_config.json").read_text())
-    (d / "gliner_config.json").write_text(json.dumps(cfg | {"labels_decoder": "gpt2"}))
-    with pytest.raises(NotImplementedError, match="UniEncoderSpanDecoder"):
+    (d / "gliner_config.json").write_text(json.dumps(cfg | {"labels_decoder": "gpt2", "decoder_mode": "span"}))
+    with pytest.raises(CheckpointError, match=r"(?s)decoder tokenizer.*decoder_tokenizer/"):
         GLiNER.from_pretrained(d)
 
 

@@ -6,6 +6,7 @@ from torch import nn
 
 from ..config import GLiNERConfig
 from .bi import BiEncoderSpan, BiEncoderToken
+from .decoder import UniEncoderSpanDecoder, UniEncoderTokenDecoder
 from .relex import UniEncoderSpanRelex, UniEncoderTokenRelex
 from .uni import UniEncoderSpan, UniEncoderToken
 
@@ -14,6 +15,8 @@ MODEL_CLASSES: dict[str, type[nn.Module]] = {
     "UniEncoderToken": UniEncoderToken,
     "BiEncoderSpan": BiEncoderSpan,
     "BiEncoderToken": BiEncoderToken,
+    "UniEncoderSpanDecoder": UniEncoderSpanDecoder,
+    "UniEncoderTokenDecoder": UniEncoderTokenDecoder,
     "UniEncoderSpanRelex": UniEncoderSpanRelex,
     "UniEncoderTokenRelex": UniEncoderTokenRelex,
 }

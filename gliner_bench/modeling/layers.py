@@ -57,6 +57,18 @@ class LayersFuser(nn.Module):
         return self.output_projection(fused)
 
 
+def pad_spans(spans: list[list[tuple[int, int]]], device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row (start, end) lists -> span_idx (B, S, 2) and mask (B, S), S the longest list (may be 0)."""
+    S = max((len(s) for s in spans), default=0)
+    idx = torch.zeros(len(spans), S, 2, dtype=torch.long, device=device)
+    mask = torch.zeros(len(spans), S, dtype=torch.bool, device=device)
+    for b, s in enumerate(spans):
+        if s:
+            idx[b, : len(s)] = torch.tensor(s, device=device)
+            mask[b, : len(s)] = True
+    return idx, mask
+
+
 def gather_words(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``x[b, index[b, s]]``: (B, W, H) gathered at (B, S) -> (B, S, H)."""
     return torch.gather(x, 1, index.unsqueeze(-1).expand(-1, -1, x.size(-1)))

@@ -23,7 +23,7 @@ import torch
 from ..config import GLiNERConfig
 from ..decoding import relex_span_candidates, relex_token_candidates
 from .encoder import extract_label_vectors
-from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, projection_mlp
+from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, pad_spans, projection_mlp
 from .relation_layers import RelationsRepLayer, TriplesScoreLayer
 from .uni import Encoded, UniEncoder, UniEncoderSpan
 
@@ -106,23 +106,11 @@ class _Relex:
 
     def relations(self, enc: Encoded, batch: dict[str, torch.Tensor], spans: list[list[tuple[int, int]]],
                   adjacency_threshold: float) -> list[RelexCandidates]:
-        span_idx, mask = _pad_candidates(spans, enc.words.device)  # (B, E, 2), (B, E)
+        span_idx, mask = pad_spans(spans, enc.words.device)  # (B, E, 2), (B, E)
         reps = self.span_vectors(enc.words, span_idx)  # (B, E, D)
         rel = self.relation_prompts(enc.tokens, batch)  # (B, R, D)
         pairs, probs = self.score_pairs(reps, mask, rel, adjacency_threshold)
         return [RelexCandidates(s, p, probs[b, : len(p)].cpu()) for b, (s, p) in enumerate(zip(spans, pairs))]
-
-
-def _pad_candidates(spans: list[list[tuple[int, int]]], device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-row span lists -> span_idx (B, E, 2) and mask (B, E)."""
-    E = max((len(s) for s in spans), default=0)
-    idx = torch.zeros(len(spans), E, 2, dtype=torch.long, device=device)
-    mask = torch.zeros(len(spans), E, dtype=torch.bool, device=device)
-    for b, s in enumerate(spans):
-        if s:
-            idx[b, : len(s)] = torch.tensor(s, device=device)
-            mask[b, : len(s)] = True
-    return idx, mask
 
 
 class UniEncoderSpanRelex(_Relex, UniEncoderSpan):
