@@ -21,8 +21,8 @@ from gliner_bench import GLiNER
 from gliner_bench.processing import normalize_labels, prompt_words, tokenize_batch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
-CASES = sorted(p.name for p in FIXTURES.iterdir()  # uni-encoders; others: test_parity_bi.py, test_parity_relex.py
-               if (p / "expected.json").is_file() and not p.name.startswith(("bi_", "relex_")))
+CASES = sorted(p.name for p in FIXTURES.iterdir()  # uni-encoders; others: test_parity_{bi,relex,decoder}.py
+               if (p / "expected.json").is_file() and not p.name.startswith(("bi_", "relex_", "decoder_")))
 # Logits: |ours - reference| <= LOGIT_ATOL + LOGIT_RTOL * |reference| (torch.allclose's rule). The reference's
 # own float32 rounding is of this size: our forward pass in float64 differs from its float32 logits by up to
 # 1.7e-5 on these fixtures (logits up to ~13), and the float32 kernels chosen differ between CPUs (the
