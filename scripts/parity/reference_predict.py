@@ -11,7 +11,8 @@ request.json::
      "threshold": 0.5, "flat_ner": true, "multi_label": false, "batch_size": 8}
 
 Only "texts" and "labels" are required; the others default to the reference's defaults. With "relations"
-(relex models) the output is ``[entities, relations]``.
+(relex models) the output is ``[entities, relations]``; "generation" (decoders) is a dict of generation
+arguments passed to ``inference``.
 The checkpoint is loaded offline with ``GLiNER.from_pretrained(dir, local_files_only=True)``
 and ``model.inference(...)``'s result is printed to stdout as JSON (a list with one list of
 ``{"start", "end", "text", "label", "score"}`` per text). Nothing else is written to stdout:
@@ -47,6 +48,7 @@ def main(argv: list[str]) -> int:
         model = GLiNER.from_pretrained(checkpoint_dir, local_files_only=True)
         model.eval()
         extra = {"relations": request["relations"]} if "relations" in request else {}
+        extra |= request.get("generation", {})  # decoders: gen_constraints, num_gen_sequences, do_sample, ...
         output = model.inference(
             request["texts"],
             request["labels"],
