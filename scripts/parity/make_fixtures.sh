@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the parity fixtures in tests/fixtures/parity/ with the reference package gliner==0.2.29
-# (build_fixtures.py: uni and bi cases; build_relex_fixtures.py: relex cases).
+# (build_fixtures.py: uni and bi cases; build_relex_fixtures.py: relex cases; build_decoder_fixtures.py: decoders).
+# (build_fixtures.py: uni and bi cases; build_decoder_fixtures.py: relex cases).
 #
 # Usage: bash scripts/parity/make_fixtures.sh [VENV_DIR]
 #
@@ -54,4 +55,5 @@ fi
 
 "$py" "$here/build_fixtures.py" "$out"
 "$py" "$here/build_relex_fixtures.py" "$out"
+"$py" "$here/build_decoder_fixtures.py" "$out"
 echo "make_fixtures: fixtures written to tests/fixtures/parity ($(du -sh "$out" | cut -f1))" >&2
