@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Build the parity fixtures in tests/fixtures/parity/ with the reference package gliner==0.2.29
 # (build_fixtures.py: uni and bi cases; build_relex_fixtures.py: relex cases; build_decoder_fixtures.py: decoders).
-# (build_fixtures.py: uni and bi cases; build_decoder_fixtures.py: relex cases).
 #
 # Usage: bash scripts/parity/make_fixtures.sh [VENV_DIR]
 #
