@@ -33,7 +33,10 @@ def main() -> int:
                     help="a number, or 'auto': the --quantile of our model's (span, label) scores")
     ap.add_argument("--quantile", type=float, default=0.998)
     ap.add_argument("--architecture", default="UniEncoderSpan",
-                    choices=["UniEncoderSpan", "BiEncoderSpan", "UniEncoderSpanRelex"])
+                    choices=["UniEncoderSpan", "BiEncoderSpan", "UniEncoderSpanRelex", "UniEncoderSpanDecoder"])
+    ap.add_argument("--max-new-tokens", type=int, default=15, help="decoder: generation length (reference default)")
+    ap.add_argument("--gen-constraints", default="",
+                    help="decoder: comma-separated names generation is restricted to (default: free generation)")
     ap.add_argument("--relations", default="works for,located in,born in",
                     help="relex: comma-separated relation labels")
     ap.add_argument("--relation-threshold", type=float, default=None, help="relex (default: --threshold)")
@@ -63,6 +66,11 @@ def main() -> int:
             request["relations"] = [r.strip() for r in args.relations.split(",") if r.strip()]
             request["relation_threshold"] = args.relation_threshold
             request["adjacency_threshold"] = args.adjacency_threshold
+        decoder = args.architecture.endswith("Decoder")
+        if decoder:  # both greedy (the reference samples at temperature 0.01 by default)
+            constraints = [c.strip() for c in args.gen_constraints.split(",") if c.strip()] or None
+            request["generation"] = {"do_sample": False, "max_new_tokens": args.max_new_tokens,
+                                     "gen_constraints": constraints}
         ours = Worker(sys.executable, "ours", args.threads)
         ref = Worker(args.ref_python, "reference", args.threads)
         for worker in (ours, ref):
@@ -89,13 +97,19 @@ def main() -> int:
         relations_identical = keys(outputs["ours"][1]) == keys(outputs["reference"][1])
         outputs = {k: v[0] for k, v in outputs.items()}
     identical, max_diff = same_entities(outputs["ours"], outputs["reference"])
+    generated = None
+    if decoder:  # the reference attends to its zero padding, so its labels for a padded prefix differ from ours
+        pairs = [(a.get("generated_labels"), [x.strip() for x in b.get("generated_labels") or []])
+                 for x, y in zip(outputs["ours"], outputs["reference"]) for a, b in zip(x, y)]
+        generated = {"entities": len(pairs), "same_generated_labels": sum(a == b for a, b in pairs)}
     n_entities = sum(len(x) for x in outputs["ours"])
     tps = {k: len(texts) / statistics.median(v) for k, v in times.items()}
     speedup = tps["ours"] / tps["reference"]
     record = {
         "schema_version": 1,
         "experiment": "inference_vs_reference",
-        "model": f"{args.architecture} on all-MiniLM-L6-v2 (seeded heads)",
+        "model": f"{args.architecture} on all-MiniLM-L6-v2 (seeded heads)"
+                 + (" with SmolLM2-135M-Instruct" if decoder else ""),
         "arguments": public_arguments(args) | {"labels": labels, "threshold_used": threshold,
                                                "relations": request.get("relations")},
         "environment": environment.describe("cpu") | {"torch_threads": args.threads},
@@ -108,7 +122,8 @@ def main() -> int:
             "entities": n_entities,
             "identical_entities": identical,
             "max_score_difference": max_diff,
-        } | ({"relations": n_relations, "identical_relations": relations_identical} if relex else {}),
+        } | ({"relations": n_relations, "identical_relations": relations_identical} if relex else {})
+          | ({"generated_labels": generated} if decoder else {}),
     }
     path = write_json_atomic(out, record)
     print(f"| implementation | texts/s (median of {len(times['ours'])}) |")
@@ -118,6 +133,8 @@ def main() -> int:
     print(f"speed-up {speedup:.2f}x; outputs identical: {identical} ({n_entities} entities, "
           f"max score difference {max_diff:.2e})"
           + (f"; relations {n_relations}, identical: {relations_identical}" if relex else "")
+          + (f"; same generated labels for {generated['same_generated_labels']} of {generated['entities']}"
+             if decoder else "")
           + f"; wrote {os.path.relpath(path)}")
     return 0 if identical and relations_identical is not False else 1
 

