@@ -1,4 +1,4 @@
-"""``gliner-bench`` command line: predict, throughput, info."""
+"""``gliner-bench`` command line: predict, info, and the benchmarks (evaluate, scale, throughput)."""
 
 from __future__ import annotations
 
@@ -65,40 +65,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_throughput(args: argparse.Namespace) -> int:
-    import torch
-
-    from . import environment, throughput
-    from .results import write_json_atomic
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    model = load_model(args.model, args.device)
-    texts, labels = throughput.sample_texts(args.texts, args.words)
-    if args.labels:
-        labels = parse_labels(args.labels)
-    figures = throughput.measure(model, texts, labels, batch_size=args.batch_size, repeats=args.repeats)
-    record = {
-        "schema_version": 1,
-        "experiment": "throughput",
-        "model": args.model,
-        "architecture": model.config.architecture,
-        "parameters": sum(p.numel() for p in model.model.parameters()),
-        "words_per_text": args.words,
-        "dtype": str(next(model.model.parameters()).dtype).replace("torch.", ""),
-        "environment": environment.describe(args.device),
-        "figures": figures,
-    }
-    path = write_json_atomic(args.out, record)
-    env = record["environment"]
-    print(f"{record['architecture']} ({args.model}): {figures['texts_per_second']:.1f} texts/s "
-          f"(median of {args.repeats}, {args.texts} texts x ~{args.words} words, {len(labels)} labels, "
-          f"batch {args.batch_size}, {env['device']} {env['device_name']}, {env['torch_threads']} threads, "
-          f"torch {env['torch']})")
-    print(f"wrote {path}")
-    return 0
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     model = load_model(args.model, "cpu")
     cfg = model.config
@@ -142,16 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch-size", type=int, default=8)
     sp.set_defaults(func=cmd_predict)
 
-    sp = sub.add_parser("throughput", help="texts per second of inference; writes a results JSON")
-    add_model(sp)
-    sp.add_argument("--texts", type=int, default=64)
-    sp.add_argument("--words", type=int, default=40, help="words per text")
-    sp.add_argument("--labels", help="comma-separated labels (default: the bundled sample's 6)")
-    sp.add_argument("--batch-size", type=int, default=8)
-    sp.add_argument("--repeats", type=int, default=5)
-    sp.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
-    sp.add_argument("--out", default="results/throughput.json")
-    sp.set_defaults(func=cmd_throughput)
+    from .evaluation.commands import register
+
+    register(sub, DEFAULT_MODEL)  # evaluate, scale, throughput
 
     sp = sub.add_parser("info", help="architecture and size of a checkpoint")
     add_model(sp)
@@ -169,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         hf_logging.disable_progress_bar()
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, NotImplementedError) as err:
+    except (ValueError, KeyError, FileNotFoundError, NotImplementedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

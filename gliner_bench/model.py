@@ -30,7 +30,7 @@ from .decoding import (
 )
 from .generation import GenerationSettings
 from .modeling import build_model
-from .processing import LabelSet, Words, normalize_labels, plan_windows, split_words, subtoken_counts
+from .processing import LabelSet, Words, normalize_labels, plan_windows, subtoken_counts, to_words
 from .runners import BiRunner, DecoderRunner, LabelCache, RelexRunner, UniRunner
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,8 @@ class GLiNER:
                   flat_ner: bool = True, multi_label: bool = False, batch_size: int = 8,
                   label_embeddings: torch.Tensor | None = None, relations: Labels | None = None,
                   adjacency_threshold: float | None = None, relation_threshold: float | None = None,
-                  gen_constraints: Sequence[str] | None = None, num_gen_sequences: int = 1, **gen_kwargs):
+                  gen_constraints: Sequence[str] | None = None, num_gen_sequences: int = 1,
+                  generate_labels: bool = True, **gen_kwargs):
         """Entities of each text. ``labels`` is one label set for all texts, or one per text.
 
         Texts longer than the encoder's window (``max_len`` words, or the backbone's token limit once the
@@ -253,8 +254,9 @@ class GLiNER:
         ``gen_constraints`` when given; other keyword arguments (``max_new_tokens=15``, ``do_sample``,
         ``temperature``, ...) go to ``generate``. In ``decoder_mode="prompt"`` the labels only set the number
         of label slots, and each entity's ``label`` is the name generated for its slot.
+        ``generate_labels=False``: entities only, no generation (evaluation of the entity head).
         """
-        texts = [texts] if isinstance(texts, str) else list(texts)
+        texts = [texts] if isinstance(texts, str) else list(texts)  # an item may be a list of pre-split words
         _check_texts(texts)
         _check_options(threshold, batch_size)
         label_sets, label_of_text = self._label_sets(labels, len(texts))
@@ -267,12 +269,13 @@ class GLiNER:
         elif relations is not None or adjacency_threshold is not None or relation_threshold is not None:
             raise ValueError(f"relations apply to relex models only; this model is {self.config.architecture}.")
         if self.is_decoder:
-            runner = runner.bind(GenerationSettings.from_call(gen_constraints, num_gen_sequences, gen_kwargs))
+            settings = GenerationSettings.from_call(gen_constraints, num_gen_sequences, gen_kwargs)
+            runner = runner.bind(settings if generate_labels else None)
         elif gen_constraints is not None or num_gen_sequences != 1 or gen_kwargs:
             given = ["gen_constraints"] * (gen_constraints is not None) + list(gen_kwargs)
             raise ValueError(f"{', '.join(given) or 'num_gen_sequences'}: generation arguments apply to decoder "
                              f"models only; this model is {self.config.architecture}.")
-        words = [split_words(t, self.config.words_splitter_type) for t in texts]
+        words = [to_words(t, self.config.words_splitter_type) for t in texts]
         prompt_sets, items = self._plan_items(runner, words, label_sets, label_of_text)
         state = runner.prepare([ps.labels for ps in prompt_sets], label_embeddings)
         per_window: dict[int, list] = {i: [] for i in range(len(texts))}
@@ -305,7 +308,7 @@ class GLiNER:
                 windows = [(off, n, runner.window_relations(raw, off, spans)) for off, n, raw, _ in extras[i]]
                 rels = attach_relations(spans, merge_window_relations(windows))
                 relations_out.append([_relation(entities, h, runner.relations.names[r], t, p) for h, r, t, p in rels])
-            if self.is_decoder:
+            if self.is_decoder and runner.settings is not None:
                 for entity, s in zip(entities, spans):
                     off, _, window, label_offset = extras[i][source[s.start, s.end, s.label]]
                     if runner.prompt_mode:
@@ -495,8 +498,10 @@ def _label_prompts(labels: Labels) -> list[str]:
 
 def _check_texts(texts: list) -> None:
     for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(f"Text {i} is a {type(t).__name__}, not a string; pass texts as a list of strings.")
+        pre_split = isinstance(t, (list, tuple)) and all(isinstance(w, str) and w and not w.isspace() for w in t)
+        if not isinstance(t, str) and not pre_split:
+            raise ValueError(f"Text {i} is a {type(t).__name__}, not a string (or a list of non-blank words); pass "
+                             "texts as a list of strings.")
 
 
 def _check_options(threshold: float, batch_size: int) -> None:

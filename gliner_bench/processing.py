@@ -43,6 +43,22 @@ def split_words(text: str, splitter: str = "whitespace") -> Words:
     return Words(text, [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches])
 
 
+def words_from_tokens(tokens: Sequence[str]) -> Words:
+    """Pre-split words (a dataset's tokens, as the reference evaluates them), joined by single spaces; entity
+    offsets then index that joined text, and word i spans ``starts[i]:ends[i]``."""
+    starts, ends, pos = [], [], 0
+    for tok in tokens:
+        starts.append(pos)
+        ends.append(pos + len(tok))
+        pos += len(tok) + 1
+    return Words(" ".join(tokens), list(tokens), starts, ends)
+
+
+def to_words(text: str | Sequence[str], splitter: str = "whitespace") -> Words:
+    """A text (split by the regex splitter) or a list of pre-split words."""
+    return split_words(text, splitter) if isinstance(text, str) else words_from_tokens(text)
+
+
 # ---------------------------------------------------------------------------------------------- labels
 @dataclass(frozen=True)
 class LabelSet:

