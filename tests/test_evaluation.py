@@ -12,7 +12,7 @@ from gliner_bench.evaluation.data import DataError, Example, bio_spans, read_fil
 from gliner_bench.evaluation.grid import Job, plan, run_grid
 from gliner_bench.evaluation.metrics import entity_report
 from gliner_bench.evaluation.tasks import Task, examples_from_dataset, get_task, load_split, local_task
-from gliner_bench.results import ResultsError, SCHEMA_VERSION, read_result, write_json_atomic
+from gliner_bench.results import SCHEMA_VERSION, ResultsError, read_result, write_json_atomic
 
 TOY = Task("toy", "file:-", {"PER": "person", "LOC": "location", "ORG": "organization"})
 EXAMPLES = [
@@ -279,3 +279,14 @@ def test_ray_backend_runs_the_same_jobs(tmp_path, toy_file, saved_model):
 def test_job_keys_name_the_files():
     assert Job("scale", "m", "t", (("k", 8),)).key == "k8"
     assert Job("evaluate", "a/b", "wnut16").path("out").as_posix() == "out/evaluate/a-b__wnut16.json"
+
+
+def test_relex_models_get_strict_relation_f1(tiny_backbone):
+    from conftest import make_model
+
+    model = make_model(tiny_backbone, relations_layer="dot")
+    examples = [Example(["Tim", "Cook", "works", "for", "Apple"], [(0, 1, "PER"), (4, 4, "ORG")], [(0, 1, "works_for")])]
+    figures = harness.relation_f1(model, TOY, examples, threshold=0.0)
+    assert figures["relation_types"] == ["works for"] and figures["gold"] == 1
+    assert figures["predicted"] >= 1  # at threshold 0 every decoded pair is a relation
+    assert harness.relation_f1(model, TOY, EXAMPLES) is None  # no gold relations: nothing to score

@@ -19,7 +19,7 @@ import torch
 from ..label_pool import label_pool
 from ..processing import words_from_tokens
 from .data import Example
-from .metrics import entity_report
+from .metrics import as_dict, entity_report, prf
 from .tasks import Task
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -86,7 +86,9 @@ def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Ex
         dev_curve = {str(t): r["micro"]["f1"] for t, r in dev_reports.items()}
         chosen = max(thresholds, key=lambda t: (dev_reports[t]["micro"]["f1"], -abs(t - 0.5)))
     test_reports = sweep(model, task, test, thresholds, labels, batch_size)
+    relations = relation_f1(model, task, test, 0.5, batch_size) if model.is_relex else None
     return {
+        "relations_at_0.5": relations,
         "at_0.5": test_reports[0.5],
         "dev_threshold": chosen,
         "at_dev_threshold": test_reports[chosen],
@@ -95,6 +97,29 @@ def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Ex
         "examples": {"dev": len(dev or []), "test": len(test)},
         "seconds": time.perf_counter() - start,
     }
+
+
+def relation_f1(model, task: Task, examples: Sequence[Example], threshold: float = 0.5,
+                batch_size: int = 8) -> dict | None:
+    """Strict relation P/R/F1 (head span, tail span and type must all match) for a relex model, prompted with
+    the relation types of the gold data (underscores read as spaces); None when the data has no relations."""
+    types = sorted({r for ex in examples for *_, r in ex.relations})
+    if not types:
+        return None
+    names = {t: t.replace("_", " ") for t in types}
+    _, found = model.inference([ex.tokens for ex in examples], task.label_names, relations=list(names.values()),
+                               threshold=threshold, flat_ner=not task.nested, batch_size=batch_size)
+    predicted, truth = [], []
+    for ex, rels in zip(examples, found):
+        words = words_from_tokens(ex.tokens)
+        start_of = {c: i for i, c in enumerate(words.starts)}
+        end_of = {c: i for i, c in enumerate(words.ends)}
+        predicted.append({((start_of[r["head"]["start"]], end_of[r["head"]["end"]]),
+                           (start_of[r["tail"]["start"]], end_of[r["tail"]["end"]]), r["relation"]) for r in rels})
+        truth.append({(ex.entities[h][:2], ex.entities[t][:2], names[r]) for h, t, r in ex.relations})
+    pred = {(i, *x) for i, doc in enumerate(predicted) for x in doc}
+    gold = {(i, *x) for i, doc in enumerate(truth) for x in doc}
+    return as_dict(prf(pred, gold)) | {"relation_types": list(names.values())}
 
 
 def label_set_for_k(task: Task, k: int, seed: int, pool: Sequence[str] | None = None) -> tuple[list[str], set[str]]:
