@@ -234,55 +234,43 @@ def load_labels_tokenizer(directory: Path, config: GLiNERConfig, override=None):
     """A bi-encoder's label tokenizer: ``override`` (a tokenizer or a directory) when given, else
     ``labels_tokenizer/`` when saved (newer checkpoints), else the label encoder's own (older checkpoints;
     all-MiniLM-L6-v2 resolves to the packaged copy offline)."""
-    from transformers import AutoTokenizer
-
-    if override is not None and not isinstance(override, (str, os.PathLike)):
-        return override
-    folder = directory / "labels_tokenizer"
-    if override is not None:
-        source = str(override)
-    elif (folder / "tokenizer_config.json").is_file():
-        source = str(folder)
-    elif config.labels_encoder:
-        source = resolve_backbone(config.labels_encoder)
-    else:
-        raise CheckpointError(f"{directory}: a bi-encoder config needs field 'labels_encoder'.")
-    try:
-        return AutoTokenizer.from_pretrained(source)
-    except Exception as err:
-        raise CheckpointError(
-            f"Could not load the labels tokenizer for {directory} from {source!r} ({type(err).__name__}: {err}). "
-            "Save it under labels_tokenizer/ beside the weights, or make the label encoder reachable."
-        ) from err
+    return _side_tokenizer(directory, "labels_tokenizer", config.labels_encoder, "labels_encoder", "labels",
+                           "label encoder", override)
 
 
 def load_decoder_tokenizer(directory: Path, config: GLiNERConfig, override=None):
     """A decoder model's tokenizer: ``override`` (a tokenizer or a directory), else ``decoder_tokenizer/``
     (newer checkpoints), else the causal LM's own (``labels_decoder``). Loaded with ``add_prefix_space=True``
     as upstream; a missing pad token becomes the EOS token, and a tokenizer with neither is refused."""
+    tokenizer = _side_tokenizer(directory, "decoder_tokenizer", config.labels_decoder, "labels_decoder", "decoder",
+                                "decoder", override, add_prefix_space=True)
+    check_decoder_tokenizer(tokenizer, str(directory))
+    return tokenizer
+
+
+def _side_tokenizer(directory: Path, folder: str, model_name: str | None, field: str, what: str, owner: str,
+                    override=None, **kwargs):
+    """The tokenizer of a second model (label encoder, decoder): ``override``, else ``<folder>/``, else the model's."""
     from transformers import AutoTokenizer
 
     if override is not None and not isinstance(override, (str, os.PathLike)):
-        tokenizer = override
+        return override
+    if override is not None:
+        source = str(override)
+    elif (directory / folder / "tokenizer_config.json").is_file():
+        source = str(directory / folder)
+    elif model_name:
+        source = resolve_backbone(model_name)
     else:
-        folder = directory / "decoder_tokenizer"
-        if override is not None:
-            source = str(override)
-        elif (folder / "tokenizer_config.json").is_file():
-            source = str(folder)
-        elif config.labels_decoder:
-            source = resolve_backbone(config.labels_decoder)
-        else:
-            raise CheckpointError(f"{directory}: a decoder config needs field 'labels_decoder'.")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True)
-        except Exception as err:
-            raise CheckpointError(
-                f"Could not load the decoder tokenizer for {directory} from {source!r} ({type(err).__name__}: "
-                f"{err}). Save it under decoder_tokenizer/ beside the weights, or make the decoder reachable."
-            ) from err
-    check_decoder_tokenizer(tokenizer, str(directory))
-    return tokenizer
+        raise CheckpointError(f"{directory}: the config names no {owner} (field {field!r}) and there is no {folder}/, "
+                              f"so the {what} tokenizer cannot be found; save it under {folder}/.")
+    try:
+        return AutoTokenizer.from_pretrained(source, **kwargs)
+    except Exception as err:
+        raise CheckpointError(
+            f"Could not load the {what} tokenizer for {directory} from {source!r} ({type(err).__name__}: {err}). "
+            f"Save it under {folder}/ beside the weights, or make the {owner} reachable."
+        ) from err
 
 
 def check_decoder_tokenizer(tokenizer, source: str) -> None:

@@ -21,10 +21,7 @@ The token decoder's prefix picks the span's words with an off-by-one upstream (0
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 
 import gliner
@@ -33,8 +30,8 @@ import transformers
 from gliner import GLiNER, GLiNERConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_fixtures import BACKBONE_DIRNAME, COMMON, LABELS, TEXTS, build_backbone, chdir, reinit_parameters
-from build_relex_fixtures import WORD, center_entity_logits, gap_threshold
+from build_fixtures import BACKBONE_DIRNAME, COMMON, LABELS, TEXTS, chdir, reinit_parameters
+from build_relex_fixtures import WORD, build_all, center_entity_logits, gap_threshold, save_and_reload
 from tiny_lm import build_tiny_causal_lm
 
 CONSTRAINTS = ["company", "person", "location", "date"]
@@ -163,13 +160,7 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, seed: int) -> 
         threshold = gap_threshold(probs, quantile, "entity")
         print(name, "threshold", threshold, "candidate probabilities", probs.numel(), file=sys.stderr)
 
-    case_dir = out_root / name
-    if case_dir.exists():
-        shutil.rmtree(case_dir)
-    model.save_pretrained(case_dir, safe_serialization=True)
-    with chdir(out_root):
-        model = GLiNER.from_pretrained(str(case_dir.resolve()), local_files_only=True)
-    model.eval()
+    case_dir, model = save_and_reload(model, out_root / name)
     cap = Capture(model)
     if token:
         token_oracle_patch(model)
@@ -211,25 +202,11 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, seed: int) -> 
 
 
 def main(argv=None) -> int:
-    out_root = Path(argv[0] if argv else Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "parity")
-    out_root = out_root.resolve()
-    assert gliner.__version__ == "0.2.29", gliner.__version__
-    warnings.filterwarnings("ignore")
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory(prefix="gliner-decoder-") as tmp:
-        work = Path(tmp)
-        build_backbone(work)
+    def prepare(work: Path) -> None:
         for lm, folder in LM_DIRS.items():
             build_tiny_causal_lm(work / folder, lm)
-        failed = []
-        for i, (name, spec) in enumerate(CASES.items()):
-            try:
-                print(build_case(name, spec, work, out_root, 5321 + i))
-            except Exception as err:  # noqa: BLE001 - no safe threshold for this seed, or a reference crash
-                failed.append(name)
-                print(f"{name}: not built ({type(err).__name__}: {err})")
-    return 1 if failed else 0
+
+    return build_all(argv, CASES, build_case, 5321, "gliner-decoder-", prepare)
 
 
 if __name__ == "__main__":

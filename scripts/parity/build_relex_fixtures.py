@@ -168,13 +168,7 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, seed: int) -> 
         rel_probs = torch.cat([torch.sigmoid(o.rel_logits[0][o.rel_mask[0]]).flatten() for o in outs])
         t_rel = gap_threshold(rel_probs, q_rel, 'relation')
 
-    case_dir = out_root / name
-    if case_dir.exists():
-        shutil.rmtree(case_dir)
-    model.save_pretrained(case_dir, safe_serialization=True)
-    with chdir(out_root):
-        model = GLiNER.from_pretrained(str(case_dir.resolve()), local_files_only=True)
-    model.eval()
+    case_dir, model = save_and_reload(model, out_root / name)
     cap = Capture(model)
     runs = []
     for flat_ner, multi_label in ((True, False), (False, False), (False, True)):
@@ -208,24 +202,41 @@ def build_case(name: str, spec: dict, work: Path, out_root: Path, seed: int) -> 
             "batched_equals_alone": [r["batched_equals_alone"] for r in runs]}
 
 
-def main(argv=None) -> int:
+def save_and_reload(model, case_dir: Path):
+    """Save a case (replacing an older one) and reload it as the reference loads a checkpoint."""
+    if case_dir.exists():
+        shutil.rmtree(case_dir)
+    model.save_pretrained(case_dir, safe_serialization=True)
+    with chdir(case_dir.parent):
+        model = GLiNER.from_pretrained(str(case_dir.resolve()), local_files_only=True)
+    return case_dir, model.eval()
+
+
+def build_all(argv, cases: dict, build, seed: int, prefix: str, prepare=lambda work: None) -> int:
+    """Build every case into OUTPUT_DIR (argv[0], default tests/fixtures/parity) on the tiny BERT; ``prepare``
+    adds what else the cases need to the work directory. A case that cannot be built is reported, not fatal."""
     out_root = Path(argv[0] if argv else Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "parity")
     out_root = out_root.resolve()
     assert gliner.__version__ == "0.2.29", gliner.__version__
     warnings.filterwarnings("ignore")
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory(prefix="gliner-relex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         work = Path(tmp)
         build_backbone(work)
+        prepare(work)
         failed = []
-        for i, (name, spec) in enumerate(CASES.items()):
+        for i, (name, spec) in enumerate(cases.items()):
             try:
-                print(build_case(name, spec, work, out_root, 4321 + i))
+                print(build(name, spec, work, out_root, seed + i))
             except Exception as err:  # noqa: BLE001 - no safe threshold for this seed, or a reference crash
                 failed.append(name)
                 print(f"{name}: not built ({type(err).__name__}: {err})")
     return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    return build_all(argv, CASES, build_case, 4321, "gliner-relex-")
 
 
 if __name__ == "__main__":
