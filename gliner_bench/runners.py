@@ -180,9 +180,13 @@ class DecoderRunner(UniRunner):
                 windows.append(DecoderWindow({}, names[first:first + len(ls)]))
                 first += len(ls)
             return list(zip(found, windows))
-        spans = [list(dict.fromkeys((c.start, c.end) for c in f)) for f in found]  # each candidate span once
-        span_idx, _ = pad_spans(spans, enc.words.device)  # (B, S, 2)
-        vectors = self.model.span_vectors(enc, span_idx).cpu()  # (B, S, H)
+        if token:  # the span head already ran on every candidate run: project those vectors
+            vectors = self.model.to_decoder(out["span_reps"]).cpu()  # (B, S, H)
+            spans = out["spans"]
+        else:
+            spans = [list(dict.fromkeys((c.start, c.end) for c in f)) for f in found]  # each candidate span once
+            span_idx, _ = pad_spans(spans, enc.words.device)  # (B, S, 2)
+            vectors = self.model.span_vectors(enc, span_idx).cpu()  # (B, S, H)
         return [(f, DecoderWindow({sp: vectors[b, n] for n, sp in enumerate(spans[b])}))
                 for b, f in enumerate(found)]
 

@@ -11,6 +11,7 @@ A file is a JSON array or JSON lines. Every error names the file and the line, a
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -189,7 +190,7 @@ def from_hf_rows(rows: Iterable[dict], tag_names: Sequence[str], source: str) ->
 
 def check_flat(example: Example, where: str) -> None:
     spans = sorted((s, e) for s, e, _ in example.entities)
-    for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+    for (s1, e1), (s2, e2) in itertools.pairwise(spans):
         if s2 <= e1:
             raise DataError(f"{where}: gold spans [{s1}, {e1}] and [{s2}, {e2}] overlap, but the task is flat; "
                             "declare it nested or fix the annotation.")

@@ -77,7 +77,7 @@ _MODELS: dict[tuple[str, str], object] = {}  # per process (a Ray worker keeps i
 
 
 def load_cached(spec: str, device: str = "cpu"):
-    from ..cli import load_model
+    from ..loading import load_model
 
     if (spec, device) not in _MODELS:
         _MODELS[(spec, device)] = load_model(spec, device)

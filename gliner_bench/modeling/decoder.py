@@ -125,7 +125,8 @@ class UniEncoderTokenDecoder(_DecoderHead, UniEncoder):
 
     def forward(self, batch: dict[str, torch.Tensor], threshold: float = 0.5) -> dict:
         """``logits`` (B, W, C, 3) and, per row, ``spans``: candidate (start, end) runs above ``threshold``
-        (each span once, first-found order) with ``span_logits`` (S_b, C) against the row's labels."""
+        (each span once, first-found order), their ``span_reps`` (B, S, D) and ``span_logits`` (B, S, C)
+        against the row's labels."""
         enc = self.encode(batch)
         logits = self.scorer(enc.words, enc.labels)  # (B, W, C, 3)
         probs = torch.sigmoid(logits.float())
@@ -138,8 +139,4 @@ class UniEncoderTokenDecoder(_DecoderHead, UniEncoder):
         span_logits = torch.einsum("bsd,bcd->bsc", reps, enc.labels)  # (B, S, C)
         return {"logits": logits, "word_mask": enc.word_mask, "label_mask": enc.label_mask, "encoded": enc,
                 "spans": spans, "span_logits": span_logits, "span_reps": reps}
-
-    def span_vectors(self, enc: Encoded, span_idx: torch.Tensor) -> torch.Tensor:
-        marker: SpanMarkerV0 = self.span_rep_layer.span_rep_layer
-        return self.to_decoder(marker(enc.words, span_idx))
 
