@@ -33,9 +33,10 @@ class Example:
 
 
 # ---------------------------------------------------------------------------------------------- files
-def read_file(path: str | os.PathLike, nested: bool = True) -> list[Example]:
+def read_file(path: str | os.PathLike, nested: bool = True, errors: list[str] | None = None) -> list[Example]:
     """Any supported file, by content: BIO when lines are ``token<TAB>tag``, else JSON / JSON lines in either
-    JSON format. ``nested=False`` (a flat task) refuses overlapping gold spans."""
+    JSON format. ``nested=False`` (a flat task) refuses overlapping gold spans. With an ``errors`` list, a bad
+    or empty example is skipped and its message appended (training reads data that way) instead of raising."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -47,7 +48,17 @@ def read_file(path: str | os.PathLike, nested: bool = True) -> list[Example]:
     if first not in "[{":
         examples = read_bio(text.splitlines(), str(path))
     else:
-        examples = [_json_example(item, str(path), line) for item, line in _json_items(text, str(path))]
+        examples = []
+        for item, line in _json_items(text, str(path)):
+            try:
+                ex = _json_example(item, str(path), line)
+                if errors is not None and not ex.tokens:
+                    raise DataError(f"{path}, line {line}: the example has no words.")
+                examples.append(ex)
+            except DataError as err:
+                if errors is None:
+                    raise
+                errors.append(str(err))
     if not examples:
         raise DataError(f"{path}: no examples found.")
     if not nested:

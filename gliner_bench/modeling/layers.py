@@ -123,9 +123,10 @@ class SpanMarkerV0(nn.Module):
         last = self.out_project[3]  # Linear(4D, D)
         start, end = self._halves(h)  # (B, W, 4D) each
         out = h.new_empty(B, K, W, D)
-        out[:, :, :] = last(F.relu(start[:, :1] + end[:, :1]))[:, None]  # span (0, 0) everywhere first
+        drop = self.out_project[2]  # identity at inference; training needs it (the reference applies it)
+        out[:, :, :] = last(drop(F.relu(start[:, :1] + end[:, :1])))[:, None]  # span (0, 0) everywhere first
         for k in range(min(K, W)):
-            out[:, k, : W - k] = last(F.relu(start[:, : W - k] + end[:, k:]))  # spans (s, s+k)
+            out[:, k, : W - k] = last(drop(F.relu(start[:, : W - k] + end[:, k:])))  # spans (s, s+k)
         return out
 
     def scores(self, h: torch.Tensor, span_mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -139,7 +140,7 @@ class SpanMarkerV0(nn.Module):
         """
         B, W, D = h.shape
         K, C = self.max_width, labels.size(1)
-        if self.grid_is_cheaper(C, D):
+        if self.training or self.grid_is_cheaper(C, D):  # training: dropout sits before the last Linear
             scores = grid_scores(self.span_grid(h), labels)
             return torch.where(span_mask[..., None], scores, scores[:, :1, :1])  # span (0, 0), as upstream
         last = self.out_project[3]  # Linear(4D, D), folded into the labels

@@ -1,0 +1,1 @@
+"""Training GLiNER models: losses, batches with sampled label sets, and the training loop."""

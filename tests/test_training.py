@@ -1,0 +1,138 @@
+"""Training: the objective's formula, label-set sampling, batches, and the loop (learning, resuming, bad data)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import make_model
+
+from gliner_bench import GLiNER
+from gliner_bench.evaluation.data import Example, read_file
+from gliner_bench.evaluation.harness import above, predict
+from gliner_bench.evaluation.metrics import entity_report
+from gliner_bench.training.collate import make_batch, sample_label_sets
+from gliner_bench.training.losses import focal_bce, negative_mask
+from gliner_bench.training.trainer import TrainConfig, latest_checkpoint, train
+
+DATA = [
+    Example(["angela", "merkel", "met", "emmanuel", "macron", "in", "paris", "."],
+            [(0, 1, "person"), (3, 4, "person"), (6, 6, "location")]),
+    Example(["apple", "hired", "tim", "cook", "in", "cupertino", "."],
+            [(0, 0, "company"), (2, 3, "person"), (5, 5, "location")]),
+    Example(["marie", "curie", "won", "the", "nobel", "prize", "."], [(0, 1, "person")]),
+    Example(["london", "and", "berlin", "are", "cities", "."], [(0, 0, "location"), (2, 2, "location")]),
+    Example(["the", "river", "is", "wide", "."], []),
+]
+
+
+def test_defaults_are_plain_bce_and_the_options_follow_the_formula():
+    logits, targets = torch.tensor([-2.0, -0.3, 0.0, 1.5, 3.0]), torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0])
+    assert torch.allclose(focal_bce(logits, targets),
+                          F.binary_cross_entropy_with_logits(logits, targets, reduction="none"), atol=1e-5)
+    p = torch.sigmoid(logits)
+    t = targets * 0.8 + 0.5 * 0.2  # label smoothing 0.2
+    want = -(t * p.log() + (1 - t) * (1 - p).log())
+    assert torch.allclose(focal_bce(logits, targets, label_smoothing=0.2), want, atol=1e-5)
+    p_t = p * targets + (1 - p) * (1 - targets)
+    bce = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    want = (0.75 * targets + 0.25 * (1 - targets)) * bce * (1 - p_t) ** 2
+    assert torch.allclose(focal_bce(logits, targets, alpha=0.75, gamma=2.0), want, atol=1e-5)
+    margin = focal_bce(logits, targets, prob_margin=0.1)
+    assert torch.all(margin[targets == 0] <= bce[targets == 0]) and torch.equal(margin[targets == 1],
+                                                                                focal_bce(logits, targets)[targets == 1])
+
+
+def test_negative_masking_keeps_every_positive():
+    labels = torch.zeros(2, 6, 3)
+    labels[0, 1, 2] = labels[1, 4, 0] = 1
+    g = torch.Generator().manual_seed(0)
+    for masking in ("global", "label", "span"):
+        mask = negative_mask(labels, 0.0, masking, g)
+        assert torch.all(mask[labels == 1] == 1)
+    assert negative_mask(labels, 0.0, "global", g).sum() == 2
+    assert torch.all(negative_mask(labels, 1.0, "global", g) == 1)
+    with pytest.raises(ValueError, match="masking"):
+        negative_mask(labels, 0.5, "nope")
+
+
+def test_label_sets_hold_every_gold_type_negatives_from_the_batch_and_respect_max_types():
+    sets = sample_label_sets(DATA, random.Random(0), max_types=25, max_neg_type_ratio=2)
+    for ex, labels in zip(DATA, sets):
+        assert {label for *_, label in ex.entities} <= set(labels)
+        assert set(labels) <= {"person", "location", "company"} and len(labels) == len(set(labels))
+    assert sets[-1], "an example without entities still gets a negative type"
+    assert sample_label_sets(DATA, random.Random(0), 25, 2) == sets
+    assert all(len(x) <= 1 for x in sample_label_sets(DATA, random.Random(0), max_types=1))
+
+
+def test_batches_mark_gold_spans_and_count_what_cannot_be_trained(span_model, token_model):
+    wide = Example(["a", "b", "c", "d", "e", "f"], [(0, 5, "person"), (1, 1, "person")])
+    batch = make_batch(span_model, [DATA[0], wide], [["location", "person"], ["person"]])
+    assert batch.labels.shape == (2, 8, 4, 2) and batch.dropped_entities == 1  # width 6 > max_width 4
+    assert batch.labels[0, 0, 1, 1] == 1 and batch.labels[0, 6, 0, 0] == 1 and batch.labels.sum() == 4
+    tok = make_batch(token_model, [DATA[1]], [["company", "person"]])
+    assert tok.labels.shape == (1, 7, 2, 3)
+    assert tok.labels[0, 2, 1].tolist() == [1, 0, 1] and tok.labels[0, 3, 1].tolist() == [0, 1, 1]
+    assert tok.dropped_entities == 1  # "location" was not in the label set
+
+
+def f1(model, labels=("person", "location", "company")):
+    preds = above(predict(model, DATA, list(labels), 0.5), 0.5)
+    gold = [[(s, e, t) for s, e, t in ex.entities] for ex in DATA]
+    return entity_report(preds, gold)["micro"]["f1"]
+
+
+@pytest.mark.parametrize("token", [False, True])
+def test_training_learns_the_training_data(tiny_backbone, token, tmp_path):
+    """Memorising five sentences. The label vector is read at the label word (``embed_ent_token=False``): on a
+    tiny random backbone the <<ENT>> token takes far longer to learn to tell labels apart (spans are found, types
+    not, after 300 steps), which says nothing about the loop."""
+    extra = {"span_mode": "token_level", "spread": 3.0} if token else {}
+    model = make_model(tiny_backbone, embed_ent_token=False, **extra)
+    before = f1(model)
+    cfg = TrainConfig(steps=120, batch_size=5, lr_encoder=3e-3, lr_head=1e-2, warmup_ratio=0.1, save_every=60)
+    result = train(model, DATA, tmp_path / "run", cfg, progress=False)
+    losses = [h["loss"] for h in result["history"]]
+    assert sum(losses[-5:]) < 0.1 * sum(losses[:5])
+    after = f1(model)
+    assert after >= 0.9 and after > before, (before, after)
+    reloaded = GLiNER.from_pretrained(tmp_path / "run" / "final")
+    assert f1(reloaded) == after
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tiny_backbone, tmp_path):
+    cfg = TrainConfig(steps=8, batch_size=2, lr_encoder=1e-3, lr_head=3e-3, save_every=3, keep_checkpoints=2)
+    straight = make_model(tiny_backbone, dropout=0.1)
+    train(straight, DATA, tmp_path / "a", cfg, progress=False)
+    broken = make_model(tiny_backbone, dropout=0.1)
+    train(broken, DATA, tmp_path / "b", cfg, progress=False, stop_after=4)  # "crashes" after step 4
+    assert latest_checkpoint(tmp_path / "b").name == "checkpoint-3" and not (tmp_path / "b" / "final").exists()
+    resumed = make_model(tiny_backbone, dropout=0.1, seed=7)  # whatever it starts from, the checkpoint wins
+    out = train(resumed, DATA, tmp_path / "b", cfg, progress=False)
+    assert out["steps"] == 8 and len(out["history"]) == 8
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert len(list((tmp_path / "b").glob("checkpoint-*"))) == 2  # older checkpoints pruned
+
+
+def test_malformed_training_examples_are_skipped_and_counted(tmp_path):
+    rows = [{"tokenized_text": ["tim", "cook"], "ner": [[0, 1, "person"]]},
+            {"tokenized_text": ["a"], "ner": [[0, 4, "person"]]},  # span outside the text
+            {"tokenized_text": [], "ner": []},  # empty text
+            {"tokenized_text": ["a", "b"], "ner": [[0, 0, "x"]], "relations": [[0, 2, "r"]]}]  # missing entity
+    path = tmp_path / "train.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    errors: list[str] = []
+    examples = read_file(path, errors=errors)
+    assert len(examples) == 1 and len(errors) == 3
+    assert "line 2" in errors[0] and "line 3" in errors[1] and "line 4" in errors[2]
+
+
+def test_untrainable_architectures_say_so(tiny_backbone, tmp_path):
+    model = make_model(tiny_backbone, relations_layer="dot")
+    with pytest.raises(NotImplementedError, match="UniEncoderSpanRelex"):
+        train(model, DATA, tmp_path, TrainConfig(steps=1), progress=False)
