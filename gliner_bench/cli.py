@@ -48,6 +48,38 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_data(args: argparse.Namespace) -> int:
+    from .training.corpus import build
+
+    manifest = build(args.output, max_sentences=args.max_sentences, heldout=args.heldout, seed=args.seed)
+    for name, f in manifest["files"].items():
+        print(f"{args.output}/{name}: {f['examples']} examples, {f['entities']} entities, sha256 {f['sha256'][:16]}")
+    print(f"{len(manifest['type_names'])} type names; sources {', '.join(manifest['sources'])}; "
+          f"{args.output}/manifest.json")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from .evaluation.data import read_file
+    from .training.trainer import TrainConfig, train
+
+    errors: list[str] = []
+    examples = read_file(args.data, errors=errors)
+    if errors:
+        print(f"skipped {len(errors)} malformed or empty examples of {args.data}; first: {errors[0]}", file=sys.stderr)
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in known and v is not None})
+    model = load_model(args.model, args.device)
+    result = train(model, examples, args.output, cfg, resume=not args.no_resume, progress=not args.no_progress)
+    losses = [h["loss"] for h in result["history"]]
+    tail = losses[-50:]
+    print(f"{result['steps']} steps on {len(examples)} examples; mean loss of the last {len(tail)} steps "
+          f"{sum(tail) / max(1, len(tail)):.3f}; model in {args.output}/final")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = load_model(args.model, "cpu")
     cfg = model.config
@@ -94,6 +126,26 @@ def build_parser() -> argparse.ArgumentParser:
     from .evaluation.commands import register
 
     register(sub, DEFAULT_MODEL)  # evaluate, scale, throughput
+
+    sp = sub.add_parser("build-data", help="the offline silver training corpus (Brown + nlp-corpus, spaCy labels)")
+    sp.add_argument("--output", default="data/built")
+    sp.add_argument("--max-sentences", type=int, default=20_000)
+    sp.add_argument("--heldout", type=float, default=0.05, help="fraction kept out of training")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.set_defaults(func=cmd_build_data)
+
+    sp = sub.add_parser("train", help="train or fine-tune a model on data in the reference's JSON format")
+    add_model(sp)
+    sp.add_argument("--data", required=True, help="JSON / JSON lines: tokenized_text + ner")
+    sp.add_argument("--output", required=True, help="run directory: checkpoint-<step>/, final/")
+    for name, kind in (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
+                       ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
+                       ("focal_gamma", float), ("label_smoothing", float), ("negatives", float),
+                       ("max_types", int), ("max_neg_type_ratio", int)):
+        sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)
+    sp.add_argument("--no-resume", action="store_true", help="start over even if checkpoints exist")
+    sp.add_argument("--no-progress", action="store_true")
+    sp.set_defaults(func=cmd_train)
 
     sp = sub.add_parser("info", help="architecture and size of a checkpoint")
     add_model(sp)

