@@ -24,6 +24,10 @@ class Batch:
     labels: torch.Tensor  # span models (B, W, K, C); token models (B, W, C, 3)
     label_sets: list[list[str]]
     dropped_entities: int  # gold spans wider than max_width, of a type left out, or cut with the text
+    # bi-encoders: the batch's distinct labels through the labels tokenizer, and each row's slots in them
+    label_inputs: dict[str, torch.Tensor] | None = None  # input_ids, attention_mask (N, T)
+    label_index: torch.Tensor | None = None  # (B, C) rows of the N label vectors
+    label_mask: torch.Tensor | None = None  # (B, C) real slots
 
 
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,
@@ -58,9 +62,12 @@ def fit_words(tokenizer, tokens: Sequence[str], prompt: Sequence[str], max_words
 
 
 def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence[str]]) -> Batch:
-    """Prompted, tokenised inputs and label tensors for a uni-encoder (span or token) on ``model``."""
+    """Tokenised inputs (prompted for uni-encoders) and label tensors for a span or token model."""
     cfg = model.config
-    prompts = [prompt_words(LabelSet(list(ls), list(ls)), cfg.ent_token, cfg.sep_token) for ls in label_sets]
+    if model.is_bi_encoder:  # labels go to the label encoder, not into the text
+        prompts = [[] for _ in label_sets]
+    else:
+        prompts = [prompt_words(LabelSet(list(ls), list(ls)), cfg.ent_token, cfg.sep_token) for ls in label_sets]
     special = model.tokenizer.num_special_tokens_to_add(pair=False)
     lengths = [fit_words(model.tokenizer, ex.tokens, p, cfg.max_len, model.max_tokens, special)
                for ex, p in zip(examples, prompts)]
@@ -83,4 +90,15 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
                 labels[b, s:e + 1, c, 2] = 1
             else:
                 labels[b, s, e - s, c] = 1
-    return Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
+    batch = Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
+    if model.is_bi_encoder:
+        distinct = list(dict.fromkeys(name for ls in label_sets for name in ls))
+        position = {name: i for i, name in enumerate(distinct)}
+        enc = model.labels_tokenizer(distinct, truncation=True, padding="longest", return_tensors="pt")
+        batch.label_inputs = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+        batch.label_index = torch.zeros(B, C, dtype=torch.long)
+        batch.label_mask = torch.zeros(B, C, dtype=torch.bool)
+        for b, ls in enumerate(label_sets):
+            batch.label_index[b, : len(ls)] = torch.tensor([position[n] for n in ls])
+            batch.label_mask[b, : len(ls)] = True
+    return batch

@@ -7,7 +7,8 @@ from its last checkpoint ends with the same weights as an uninterrupted one (tes
 
 A checkpoint is ``<output>/checkpoint-<step>/``: the model in the reference's layout (``save_pretrained``) and
 ``trainer_state.pt`` (optimizer, schedule, step, RNG), read back with ``torch.load(weights_only=True)``.
-This first cut trains the uni-encoders (span and token); the other families are issue 7's remaining work.
+This first cut trains the uni-encoders and bi-encoders (span and token); relex and decoders are issue 7's
+remaining work. A bi-encoder's label encoder has the head learning rate (only the text backbone is "encoder").
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .collate import make_batch, sample_label_sets
 from .losses import span_loss, token_loss
 
 log = logging.getLogger(__name__)
-TRAINABLE = ("UniEncoderSpan", "UniEncoderToken")
+TRAINABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken")
 STATE_FILE = "trainer_state.pt"
 
 
@@ -78,7 +79,11 @@ def _optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    out = model.model(batch.inputs)
+    if model.is_bi_encoder:  # the label encoder trains too: label vectors with gradients, every step
+        vectors = model.model.encode_labels(batch.label_inputs["input_ids"], batch.label_inputs["attention_mask"])
+        out = model.model(batch.inputs, vectors, batch.label_index, batch.label_mask)
+    else:
+        out = model.model(batch.inputs)
     focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
              "prob_margin": cfg.prob_margin}
     if model.config.is_token_level:
@@ -113,6 +118,8 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         from ..model import GLiNER
 
         model.model.load_state_dict(GLiNER.from_pretrained(last).model.state_dict())
+        if model.is_bi_encoder:
+            model.clear_label_cache()
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
@@ -151,6 +158,8 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
             _save(model, optimizer, scheduler, step, history, output, cfg.keep_checkpoints)
     bar.close()
     model.model.eval()
+    if model.is_bi_encoder:
+        model.clear_label_cache()  # cached label vectors came from the weights before training
     if step >= cfg.steps:
         model.save_pretrained(output / "final")
     if dropped:
