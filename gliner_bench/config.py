@@ -115,6 +115,13 @@ class GLiNERConfig:
     def is_token_level(self) -> bool:
         return self.span_mode == "token_level"
 
+    @property
+    def family(self) -> str:
+        """"uni", "bi", "decoder" or "relex": what the architecture adds to the uni-encoder."""
+        arch = self.architecture
+        return "bi" if arch.startswith("BiEncoder") else "decoder" if arch.endswith("Decoder") else \
+            "relex" if arch.endswith("Relex") else "uni"
+
     # ------------------------------------------------------------------ I/O
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GLiNERConfig:

@@ -85,15 +85,15 @@ class GLiNER:
 
     @property
     def is_bi_encoder(self) -> bool:
-        return self.config.architecture in ("BiEncoderSpan", "BiEncoderToken")
+        return self.config.family == "bi"
 
     @property
     def is_relex(self) -> bool:
-        return self.config.architecture in ("UniEncoderSpanRelex", "UniEncoderTokenRelex")
+        return self.config.family == "relex"
 
     @property
     def is_decoder(self) -> bool:
-        return self.config.architecture in ("UniEncoderSpanDecoder", "UniEncoderTokenDecoder")
+        return self.config.family == "decoder"
 
     # ------------------------------------------------------------------------------------ loading
     @classmethod
@@ -111,7 +111,7 @@ class GLiNER:
         if max_length is not None:
             config.max_len = max_length
         tokenizer = ckpt.load_tokenizer(directory, config)
-        if config.architecture in ("BiEncoderSpan", "BiEncoderToken"):
+        if config.family == "bi":
             # bi-encoders prompt nothing into the text: no special tokens, no resized embeddings (as upstream)
             labels_tokenizer = ckpt.load_labels_tokenizer(directory, config, labels_tokenizer)
             if config.labels_encoder_config is None:
@@ -127,7 +127,7 @@ class GLiNER:
             config.encoder_config = _backbone_config_dict(config.model_name, config.vocab_size)
         ckpt.check_vocabulary(tokenizer, config.encoder_config, "tokenizer", "text encoder", str(directory),
                               base_only=labels_tokenizer is not None)
-        if config.architecture in ("UniEncoderSpanDecoder", "UniEncoderTokenDecoder"):
+        if config.family == "decoder":
             decoder_tokenizer = ckpt.load_decoder_tokenizer(directory, config, decoder_tokenizer)
             if config.labels_decoder_config is None:
                 config.labels_decoder_config = _backbone_config_dict(config.labels_decoder, -1)
@@ -149,7 +149,7 @@ class GLiNER:
         source = ckpt.resolve_backbone(config.model_name)
         tokenizer = AutoTokenizer.from_pretrained(source)
         config.encoder_config = _backbone_config_dict(config.model_name, -1)
-        bi = config.architecture in ("BiEncoderSpan", "BiEncoderToken")
+        bi = config.family == "bi"
         labels_tokenizer = None
         if bi:
             labels_source = ckpt.resolve_backbone(config.labels_encoder)

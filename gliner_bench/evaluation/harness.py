@@ -37,11 +37,17 @@ def predict(model, examples: Sequence[Example], labels: Sequence[str], threshold
         out = out[0]
     spans = []
     for ex, entities in zip(examples, out):
-        words = words_from_tokens(ex.tokens)
-        start_of = {c: i for i, c in enumerate(words.starts)}
-        end_of = {c: i for i, c in enumerate(words.ends)}
-        spans.append([(start_of[e["start"]], end_of[e["end"]], e["label"], e["score"]) for e in entities])
+        to_span = _word_span(ex.tokens)
+        spans.append([(*to_span(e), e["label"], e["score"]) for e in entities])
     return spans
+
+
+def _word_span(tokens: Sequence[str]):
+    """Char offsets in the words' joined text (as ``inference`` returns them) -> (start word, end word)."""
+    words = words_from_tokens(tokens)
+    start_of = {c: i for i, c in enumerate(words.starts)}
+    end_of = {c: i for i, c in enumerate(words.ends)}
+    return lambda span: (start_of[span["start"]], end_of[span["end"]])
 
 
 def above(predictions: list[list[Scored]], threshold: float) -> list[list[tuple[int, int, str]]]:
@@ -111,11 +117,8 @@ def relation_f1(model, task: Task, examples: Sequence[Example], threshold: float
                                threshold=threshold, flat_ner=not task.nested, batch_size=batch_size)
     predicted, truth = [], []
     for ex, rels in zip(examples, found):
-        words = words_from_tokens(ex.tokens)
-        start_of = {c: i for i, c in enumerate(words.starts)}
-        end_of = {c: i for i, c in enumerate(words.ends)}
-        predicted.append({((start_of[r["head"]["start"]], end_of[r["head"]["end"]]),
-                           (start_of[r["tail"]["start"]], end_of[r["tail"]["end"]]), r["relation"]) for r in rels})
+        to_span = _word_span(ex.tokens)
+        predicted.append({(to_span(r["head"]), to_span(r["tail"]), r["relation"]) for r in rels})
         truth.append({(ex.entities[h][:2], ex.entities[t][:2], names[r]) for h, t, r in ex.relations})
     pred = {(i, *x) for i, doc in enumerate(predicted) for x in doc}
     gold = {(i, *x) for i, doc in enumerate(truth) for x in doc}

@@ -115,9 +115,11 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     last = latest_checkpoint(output) if resume else None
     if last is not None:
         state = torch.load(last / STATE_FILE, weights_only=True)
-        from ..model import GLiNER
+        from .. import checkpoint as ckpt
 
-        model.model.load_state_dict(GLiNER.from_pretrained(last).model.state_dict())
+        weights, _ = ckpt.map_reference_state_dict(ckpt.read_state_dict(last), model.model,
+                                                   model.config.architecture, str(last))
+        model.model.load_state_dict(weights, strict=True)
         if model.is_bi_encoder:
             model.clear_label_cache()
         optimizer.load_state_dict(state["optimizer"])
