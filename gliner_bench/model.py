@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from . import checkpoint as ckpt
+from . import delta
 from .config import GLiNERConfig
 from .decoding import (
     Span,
@@ -110,6 +111,8 @@ class GLiNER:
         config = ckpt.read_config(directory)
         if max_length is not None:
             config.max_len = max_length
+        if delta.is_delta(directory) and not any((directory / f).is_file() for f in ckpt.WEIGHT_FILES[:2]):
+            return cls._from_delta(directory, config).to(map_location)
         tokenizer = ckpt.load_tokenizer(directory, config)
         if config.family == "bi":
             # bi-encoders prompt nothing into the text: no special tokens, no resized embeddings (as upstream)
@@ -138,6 +141,20 @@ class GLiNER:
         ours, passthrough = ckpt.map_reference_state_dict(state_dict, model, config.architecture, str(directory))
         model.load_state_dict(ours, strict=True)
         return cls(config, model.to(map_location), tokenizer, passthrough, labels_tokenizer, decoder_tokenizer)
+
+    @classmethod
+    def _from_delta(cls, directory: Path, config: GLiNERConfig) -> GLiNER:
+        """A compact checkpoint (``delta.py``): the model built on its pretrained backbones, then the delta."""
+        tensors, meta = delta.read_delta(directory)
+        stored = (config.class_token_index, config.rel_token_index, config.vocab_size)
+        gliner = cls.from_config(config, backbone_from_pretrained=True, seed=None)
+        if (config.class_token_index, config.rel_token_index, config.vocab_size) != stored:
+            raise ckpt.CheckpointError(
+                f"{directory}: the base tokenizer of {config.model_name!r} gives the prompt tokens other ids "
+                f"than the delta was trained with ({stored}); is the packaged base model the same version?")
+        delta.apply_delta(gliner, tensors, meta, str(directory))
+        gliner.model.eval()
+        return gliner
 
     @classmethod
     def from_config(cls, config: GLiNERConfig | Mapping[str, Any], backbone_from_pretrained: bool = True,
