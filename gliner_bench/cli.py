@@ -6,9 +6,11 @@ import argparse
 import json
 import logging
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
-from .loading import DEFAULT_MODEL, load_model
+from .loading import DEFAULT_MODEL, UNTRAINED_PREFIX, load_model
 
 log = logging.getLogger("gliner_bench")
 
@@ -70,13 +72,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     if errors:
         print(f"skipped {len(errors)} malformed or empty examples of {args.data}; first: {errors[0]}", file=sys.stderr)
     known = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in known and v is not None})
-    model = load_model(args.model, args.device)
-    result = train(model, examples, args.output, cfg, resume=not args.no_resume, progress=not args.no_progress)
+    overrides = {k: v for k, v in vars(args).items() if k in known and v is not None}
+    if args.recipe:  # a bundled default: its architecture on the packaged backbones, and its schedule
+        from .training.recipes import recipe
+
+        chosen = recipe(args.recipe)
+        cfg = replace(chosen.train, **overrides)
+        model = load_model(UNTRAINED_PREFIX + chosen.architecture, args.device)
+    else:
+        cfg = TrainConfig(**overrides)
+        model = load_model(args.model, args.device)
+    from .training.collate import synonyms_beside
+
+    synonyms = synonyms_beside(args.data)
+    if synonyms:
+        print(f"{len(synonyms)} type names in synonym groups (manifest.json beside the data): a positive's synonyms "
+              "are never its negatives", file=sys.stderr)
+    started = time.perf_counter()
+    result = train(model, examples, args.output, cfg, resume=not args.no_resume, progress=not args.no_progress,
+                   synonyms=synonyms)
+    minutes = (time.perf_counter() - started) / 60
     losses = [h["loss"] for h in result["history"]]
     tail = losses[-50:]
-    print(f"{result['steps']} steps on {len(examples)} examples; mean loss of the last {len(tail)} steps "
-          f"{sum(tail) / max(1, len(tail)):.3f}; model in {args.output}/final")
+    print(f"{result['steps']} steps on {len(examples)} examples in {minutes:.1f} min (this call); mean loss of the "
+          f"last {len(tail)} steps {sum(tail) / max(1, len(tail)):.3f}; model in {args.output}/final")
+    if args.install and result["steps"] >= cfg.steps:
+        from .loading import install_bundled
+
+        print(f"installed as bundled:{chosen.name} in {install_bundled(Path(args.output) / 'final', chosen.name)}")
     return 0
 
 
@@ -141,8 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, kind in (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
                        ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
                        ("focal_gamma", float), ("label_smoothing", float), ("negatives", float),
-                       ("max_types", int), ("max_neg_type_ratio", int)):
+                       ("max_types", int), ("max_neg_type_ratio", int), ("lora_rank", int), ("lora_alpha", float)):
         sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)
+    sp.add_argument("--recipe", help="train a bundled default from scratch: its name (uni-span, bi-token, ...) or "
+                    "architecture; its settings apply unless given here (--model is ignored)")
+    sp.add_argument("--install", action="store_true", help="with --recipe: copy final/ into the package as the "
+                    "bundled default")
     sp.add_argument("--no-resume", action="store_true", help="start over even if checkpoints exist")
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_train)

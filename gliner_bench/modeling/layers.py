@@ -140,17 +140,18 @@ class SpanMarkerV0(nn.Module):
         """
         B, W, D = h.shape
         K, C = self.max_width, labels.size(1)
-        if self.training or self.grid_is_cheaper(C, D):  # training: dropout sits before the last Linear
+        if self.grid_is_cheaper(C, D):
             scores = grid_scores(self.span_grid(h), labels)
             return torch.where(span_mask[..., None], scores, scores[:, :1, :1])  # span (0, 0), as upstream
         last = self.out_project[3]  # Linear(4D, D), folded into the labels
         q = labels @ last.weight  # (B, C, 4D)
         bias = labels @ last.bias  # (B, C)
         start, end = self._halves(h)  # (B, W, 4D) each
+        drop = self.out_project[2]  # identity at inference; in training it sits before the last Linear, as upstream
         scores = h.new_zeros(B, W, K, C)
-        for k in range(min(K, W)):
-            scores[:, : W - k, k] = F.relu(start[:, : W - k] + end[:, k:]) @ q.transpose(1, 2)  # spans (s, s+k)
-        fallback = F.relu(start[:, :1] + end[:, :1]) @ q.transpose(1, 2)  # (B, 1, C): span (0, 0)
+        for k in range(min(K, W)):  # spans (s, s+k)
+            scores[:, : W - k, k] = drop(F.relu(start[:, : W - k] + end[:, k:])) @ q.transpose(1, 2)
+        fallback = drop(F.relu(start[:, :1] + end[:, :1])) @ q.transpose(1, 2)  # (B, 1, C): span (0, 0)
         scores = torch.where(span_mask[..., None], scores, fallback[:, :, None, :])
         return scores + bias[:, None, None, :]
 

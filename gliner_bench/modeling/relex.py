@@ -77,21 +77,39 @@ class _Relex:
         for b, p in enumerate(pairs):
             if p:
                 index[b, : len(p)] = torch.tensor(p, device=reps.device)
+        logits = self.pair_logits(reps, index, rel)  # (B, N, R)
+        return [[tuple(x) for x in p] for p in pairs], torch.sigmoid(logits.float())
+
+    def pair_logits(self, reps: torch.Tensor, index: torch.Tensor, rel: torch.Tensor) -> torch.Tensor:
+        """Relation logits of entity pairs: ``reps`` (B, E, D), ``index`` (B, N, 2) (head, tail) rows of
+        ``reps``, ``rel`` (B, R, D) -> (B, N, R)."""
+        B, N = index.shape[:2]
+        D, R = reps.size(-1), rel.size(1)
         rows = torch.arange(B, device=reps.device)[:, None]
         head, tail = reps[rows, index[..., 0]], reps[rows, index[..., 1]]  # (B, N, D) each
-        R = rel.size(1)
-        logits = reps.new_zeros(B, N, R)
+        chunks = []
         for lo in range(0, N, PAIR_CHUNK):  # pairs grow as E^2: bound the (B, chunk, 4D) activations
             h, t = head[:, lo:lo + PAIR_CHUNK], tail[:, lo:lo + PAIR_CHUNK]
             n = h.size(1)
             if hasattr(self, "pair_rep_layer"):
                 pair = self.pair_rep_layer(torch.cat([h, t], dim=-1))  # (B, n, D)
-                logits[:, lo:lo + n] = torch.einsum("bnd,brd->bnr", pair, rel)  # (B, n, R)
+                chunks.append(torch.einsum("bnd,brd->bnr", pair, rel))  # (B, n, R)
             else:
-                logits[:, lo:lo + n] = self.triples_score_layer(
+                chunks.append(self.triples_score_layer(
                     h[:, :, None].expand(B, n, R, D), rel[:, None].expand(B, n, R, D),
-                    t[:, :, None].expand(B, n, R, D))  # (B, n, R)
-        return [[tuple(x) for x in p] for p in pairs], torch.sigmoid(logits.float())
+                    t[:, :, None].expand(B, n, R, D)))  # (B, n, R)
+        return torch.cat(chunks, dim=1) if chunks else reps.new_zeros(B, 0, R)
+
+    def relation_training_outputs(self, enc: Encoded, batch: dict[str, torch.Tensor], spans: torch.Tensor,
+                                  span_mask: torch.Tensor, pairs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Training: gold entity ``spans`` (B, E, 2) with ``span_mask`` (B, E) and training ``pairs`` (B, N, 2)
+        -> ``adjacency`` probabilities (B, E, E) (absent with ``relations_layer="none"``) and
+        ``relation_logits`` (B, N, R)."""
+        reps = self.span_vectors(enc.words, spans)  # (B, E, D)
+        out = {"relation_logits": self.pair_logits(reps, pairs, self.relation_prompts(enc.tokens, batch))}
+        if hasattr(self, "relations_rep_layer"):
+            out["adjacency"] = self.relations_rep_layer(reps, span_mask)  # (B, E, E)
+        return out
 
     def with_relations(self, out: dict, enc: Encoded, batch: dict[str, torch.Tensor], threshold: float | None,
                        adjacency_threshold: float) -> dict:
@@ -127,11 +145,15 @@ class UniEncoderSpanRelex(_Relex, UniEncoderSpan):
         return self.span_rep_layer.span_rep_layer(words, span_idx)  # (B, E, D)
 
     def forward(self, batch: dict[str, torch.Tensor], threshold: float | None = None,
-                adjacency_threshold: float = 0.5) -> dict:
+                adjacency_threshold: float = 0.5, gold: tuple | None = None) -> dict:
         """Entity ``logits`` (B, W, K, C) as UniEncoderSpan; with ``threshold``, also ``relex``: one
-        RelexCandidates per row."""
+        RelexCandidates per row; in training, ``gold`` = (spans, span_mask, pairs) adds the relation
+        outputs for the gold entities (``relation_training_outputs``)."""
         enc = self.encode(batch)
-        return self.with_relations(self.entity_logits(enc, batch), enc, batch, threshold, adjacency_threshold)
+        out = self.entity_logits(enc, batch)
+        if gold is not None:
+            return out | self.relation_training_outputs(enc, batch, *gold)
+        return self.with_relations(out, enc, batch, threshold, adjacency_threshold)
 
 
 class UniEncoderTokenRelex(_Relex, UniEncoder):
@@ -154,8 +176,10 @@ class UniEncoderTokenRelex(_Relex, UniEncoder):
         return marker(words, span_idx)  # (B, E, D)
 
     def forward(self, batch: dict[str, torch.Tensor], threshold: float | None = None,
-                adjacency_threshold: float = 0.5) -> dict:
+                adjacency_threshold: float = 0.5, gold: tuple | None = None) -> dict:
         enc = self.encode(batch)
         logits = self.scorer(enc.words, self.prompt_rep_layer(enc.labels))  # (B, W, C, 3)
         out = {"logits": logits, "word_mask": enc.word_mask, "label_mask": enc.label_mask}
+        if gold is not None:
+            return out | self.relation_training_outputs(enc, batch, *gold)
         return self.with_relations(out, enc, batch, threshold, adjacency_threshold)

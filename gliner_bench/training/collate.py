@@ -8,14 +8,16 @@ shuffled, at most ``max_types``. One difference: an example without entities get
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from ..evaluation.data import Example
-from ..processing import LabelSet, prompt_words, subtoken_counts, tokenize_batch
+from ..processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch
 
 
 @dataclass
@@ -28,24 +30,74 @@ class Batch:
     label_inputs: dict[str, torch.Tensor] | None = None  # input_ids, attention_mask (N, T)
     label_index: torch.Tensor | None = None  # (B, C) rows of the N label vectors
     label_mask: torch.Tensor | None = None  # (B, C) real slots
+    # relex: the gold entities (deduplicated spans), training pairs and their relation targets
+    relation_sets: list[list[str]] | None = None
+    entity_spans: torch.Tensor | None = None  # (B, E, 2) inclusive word spans
+    entity_mask: torch.Tensor | None = None  # (B, E)
+    adjacency: torch.Tensor | None = None  # (B, E, E) 1 where a gold relation links head i to tail j
+    pairs: torch.Tensor | None = None  # (B, N, 2) (head, tail) rows of entity_spans
+    pair_mask: torch.Tensor | None = None  # (B, N)
+    pair_labels: torch.Tensor | None = None  # (B, N, R) multi-hot over each row's relation_sets
+    relation_mask: torch.Tensor | None = None  # (B, R) real relation slots
 
 
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,
-                      max_neg_type_ratio: int = 1, pool_size: int = 100) -> list[list[str]]:
-    pool = sorted({label for ex in examples for *_, label in ex.entities})
+                      max_neg_type_ratio: int = 1, pool_size: int = 100, relations: bool = False,
+                      synonyms: Mapping[str, str] | None = None) -> list[list[str]]:
+    """Entity types per example (``relations``: relation types, from the examples' relations).
+
+    ``synonyms`` maps a type name to its group (e.g. "human" and "person" to PERSON): a name of a positive's
+    group is never drawn as a negative, which would teach the model that "human" is wrong for a person."""
+    synonyms = synonyms or {}
+    def gold(ex: Example) -> list[str]:
+        return [t for *_, t in (ex.relations if relations else ex.entities)]
+
+    pool = sorted({label for ex in examples for label in gold(ex)})
     pool = rng.sample(pool, min(pool_size, len(pool)))
     out = []
     for ex in examples:
-        positives = list(dict.fromkeys(label for *_, label in ex.entities))
-        candidates = [t for t in pool if t not in positives]
+        positives = list(dict.fromkeys(gold(ex)))
+        taken = {synonyms.get(t, t) for t in positives}
+        candidates = [t for t in pool if synonyms.get(t, t) not in taken]
         rng.shuffle(candidates)
         n_neg = len(positives) * rng.randint(0, max_neg_type_ratio)
         if not positives:
             n_neg = max(1, max_neg_type_ratio)
         types = positives + candidates[:n_neg]
         rng.shuffle(types)
-        out.append(types[:max_types] or ["entity"])
+        out.append(types[:max_types] or ([] if relations else ["entity"]))
     return out
+
+
+def synonym_groups(paraphrases: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Type name -> group key from ``{type: [names...]}``; types sharing a name (GPE and LOC both say
+    "location") form one group."""
+    parent = {t: t for t in paraphrases}
+
+    def root(t: str) -> str:
+        while parent[t] != t:
+            t = parent[t]
+        return t
+
+    owner: dict[str, str] = {}
+    for t, names in paraphrases.items():
+        for name in names:
+            if name in owner:
+                parent[root(t)] = root(owner[name])
+            else:
+                owner[name] = t
+    return {name: root(t) for name, t in owner.items()}
+
+
+def synonyms_beside(data: str | Path) -> dict[str, str]:
+    """The synonym groups of a corpus built by ``build-data`` (its ``manifest.json`` beside the data file);
+    empty for other data."""
+    manifest = Path(data).parent / "manifest.json"
+    try:
+        paraphrases = json.loads(manifest.read_text(encoding="utf-8")).get("paraphrases") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return synonym_groups(paraphrases) if isinstance(paraphrases, dict) else {}
 
 
 def fit_words(tokenizer, tokens: Sequence[str], prompt: Sequence[str], max_words: int, max_tokens: int,
@@ -61,11 +113,17 @@ def fit_words(tokenizer, tokens: Sequence[str], prompt: Sequence[str], max_words
     return n
 
 
-def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence[str]]) -> Batch:
-    """Tokenised inputs (prompted for uni-encoders) and label tensors for a span or token model."""
+def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence[str]],
+               relation_sets: Sequence[Sequence[str]] | None = None, rng: random.Random | None = None) -> Batch:
+    """Tokenised inputs (prompted for uni-encoders) and label tensors for a span or token model; relex models
+    also get ``relation_sets`` in the prompt and relation targets (``relation_targets``)."""
     cfg = model.config
     if model.is_bi_encoder:  # labels go to the label encoder, not into the text
         prompts = [[] for _ in label_sets]
+    elif model.is_relex:
+        relation_sets = relation_sets or [[] for _ in label_sets]
+        prompts = [relex_prompt_words(LabelSet(list(ls), list(ls)), LabelSet(list(rs), list(rs)), cfg.ent_token,
+                                      cfg.sep_token, cfg.rel_token) for ls, rs in zip(label_sets, relation_sets)]
     else:
         prompts = [prompt_words(LabelSet(list(ls), list(ls)), cfg.ent_token, cfg.sep_token) for ls in label_sets]
     special = model.tokenizer.num_special_tokens_to_add(pair=False)
@@ -91,6 +149,9 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             else:
                 labels[b, s, e - s, c] = 1
     batch = Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
+    if model.is_relex:
+        relation_targets(batch, examples, lengths, relation_sets, K if not token else None,
+                         rng or random.Random(0))
     if model.is_bi_encoder:
         distinct = list(dict.fromkeys(name for ls in label_sets for name in ls))
         position = {name: i for i, name in enumerate(distinct)}
@@ -102,3 +163,56 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             batch.label_index[b, : len(ls)] = torch.tensor([position[n] for n in ls])
             batch.label_mask[b, : len(ls)] = True
     return batch
+
+
+def relation_targets(batch: Batch, examples: Sequence[Example], lengths: Sequence[int],
+                     relation_sets: Sequence[Sequence[str]], max_width: int | None, rng: random.Random,
+                     max_negative_ratio: int = 10) -> None:
+    """Fill ``batch``'s relex fields, as the reference trains its relation head (brief section 4): the gold
+    entities that fit (deduplicated by span), their adjacency matrix, and training pairs -- every gold pair,
+    its reverse when that is not gold itself, and random other pairs, ``randint(1, max_negative_ratio)``
+    per gold pair -- with multi-hot relation targets over the row's relation prompt."""
+    rows = []
+    for ex, n, rs in zip(examples, lengths, relation_sets):
+        slot, spans = {}, []
+        for i, (s, e, _) in enumerate(ex.entities):
+            if e >= n or (max_width is not None and e - s >= max_width):
+                continue
+            slot[i] = spans.index((s, e)) if (s, e) in spans else len(spans)
+            if slot[i] == len(spans):
+                spans.append((s, e))
+        index = {name: r for r, name in enumerate(rs)}
+        gold: dict[tuple[int, int], set[int]] = {}
+        for h, t, name in ex.relations:
+            if h in slot and t in slot and slot[h] != slot[t] and name in index:
+                gold.setdefault((slot[h], slot[t]), set()).add(index[name])
+        pairs = list(gold)
+        pairs += [(t, h) for h, t in gold if (t, h) not in gold]
+        others = [(i, j) for i in range(len(spans)) for j in range(len(spans)) if i != j and (i, j) not in pairs]
+        rng.shuffle(others)
+        pairs += others[: len(gold) * rng.randint(1, max_negative_ratio)] if gold else others[:2]
+        rows.append((spans, gold, pairs))
+    B = len(rows)
+    E = max([len(r[0]) for r in rows] + [1])
+    N = max([len(r[2]) for r in rows] + [1])
+    R = max([len(rs) for rs in relation_sets] + [1])
+    batch.relation_sets = [list(rs) for rs in relation_sets]
+    batch.entity_spans = torch.zeros(B, E, 2, dtype=torch.long)
+    batch.entity_mask = torch.zeros(B, E, dtype=torch.bool)
+    batch.adjacency = torch.zeros(B, E, E)
+    batch.pairs = torch.zeros(B, N, 2, dtype=torch.long)
+    batch.pair_mask = torch.zeros(B, N, dtype=torch.bool)
+    batch.pair_labels = torch.zeros(B, N, R)
+    batch.relation_mask = torch.zeros(B, R, dtype=torch.bool)
+    for b, ((spans, gold, pairs), rs) in enumerate(zip(rows, relation_sets)):
+        if spans:
+            batch.entity_spans[b, : len(spans)] = torch.tensor(spans)
+            batch.entity_mask[b, : len(spans)] = True
+        for (h, t), rels in gold.items():
+            batch.adjacency[b, h, t] = 1
+            for r in rels:
+                batch.pair_labels[b, pairs.index((h, t)), r] = 1
+        if pairs:
+            batch.pairs[b, : len(pairs)] = torch.tensor(pairs)
+            batch.pair_mask[b, : len(pairs)] = True
+        batch.relation_mask[b, : len(rs)] = True

@@ -66,3 +66,21 @@ def token_loss(logits: torch.Tensor, labels: torch.Tensor, word_mask: torch.Tens
     """Summed loss of a token model: ``logits`` and ``labels`` (B, W, C, 3) [start, end, inside]."""
     loss = focal_bce(logits, labels, **focal)
     return (loss * word_mask[:, :, None, None] * label_mask[:, None, :, None]).sum()
+
+
+def adjacency_loss(probs: torch.Tensor, targets: torch.Tensor, entity_mask: torch.Tensor) -> torch.Tensor:
+    """Summed BCE on the adjacency head's probabilities (the reference: ``normalize_prob=False``): ``probs`` and
+    ``targets`` (B, E, E), over ordered pairs of real, distinct entities (``entity_mask`` (B, E))."""
+    E = probs.size(1)
+    pairs = entity_mask[:, :, None] & entity_mask[:, None, :] & ~torch.eye(E, dtype=torch.bool,
+                                                                              device=probs.device)[None]
+    loss = -targets * torch.log(probs.clamp(min=EPS)) - (1 - targets) * torch.log((1 - probs).clamp(min=EPS))
+    return (loss * pairs).sum()
+
+
+def relation_loss(logits: torch.Tensor, targets: torch.Tensor, pair_mask: torch.Tensor,
+                  relation_mask: torch.Tensor, **focal) -> torch.Tensor:
+    """Summed loss of the relation classifier: ``logits`` and ``targets`` (B, N, R) over training pairs
+    (``pair_mask`` (B, N)) and real relation slots (``relation_mask`` (B, R))."""
+    loss = focal_bce(logits, targets, **focal)
+    return (loss * pair_mask[:, :, None] * relation_mask[:, None, :]).sum()

@@ -18,18 +18,21 @@ import logging
 import math
 import random
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from ..delta import save_delta
 from ..evaluation.data import Example
+from ..lora import LoRA, backbone_prefixes
 from .collate import make_batch, sample_label_sets
-from .losses import span_loss, token_loss
+from .losses import adjacency_loss, relation_loss, span_loss, token_loss
 
 log = logging.getLogger(__name__)
-TRAINABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken")
+TRAINABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken", "UniEncoderSpanRelex",
+             "UniEncoderTokenRelex")
 STATE_FILE = "trainer_state.pt"
 
 
@@ -55,6 +58,11 @@ class TrainConfig:
     # label sets
     max_types: int = 25
     max_neg_type_ratio: int = 1
+    # batches of similar lengths (less padding: a span model's cost grows with the longest text of a batch)
+    group_by_length: bool = True
+    # LoRA on the pretrained backbones (0: fine-tune them fully); the adapters and new token rows get lr_encoder
+    lora_rank: int = 0
+    lora_alpha: float = 32.0
 
 
 def _schedule(cfg: TrainConfig):
@@ -68,9 +76,9 @@ def _schedule(cfg: TrainConfig):
     return factor
 
 
-def _optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
+def _optimizer(model, cfg: TrainConfig, lora: LoRA | None = None) -> torch.optim.Optimizer:
     encoder = {id(p) for p in model.model.token_rep_layer.bert_layer.model.parameters()}
-    groups = {"encoder": [], "head": []}
+    groups = {"encoder": [] if lora is None else list(lora.parameters()), "head": []}
     for p in model.model.parameters():
         if p.requires_grad:
             groups["encoder" if id(p) in encoder else "head"].append(p)
@@ -78,18 +86,61 @@ def _optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
                               {"params": groups["head"], "lr": cfg.lr_head}], weight_decay=cfg.weight_decay)
 
 
+def make_lora(model, cfg: TrainConfig) -> LoRA:
+    """Adapters on every pretrained backbone; a uni-encoder's added prompt tokens train as new embedding rows."""
+    net = model.model
+    prefixes = backbone_prefixes(net).values()
+    rows = {}
+    embeddings = net.token_rep_layer.bert_layer.model.get_input_embeddings()
+    base_vocab = model.tokenizer.vocab_size  # rows past it are the tokens GLiNER added (<<ENT>>, <<SEP>>, ...)
+    if embeddings.weight.size(0) > base_vocab:
+        name = next(n for n, m in net.named_modules() if m is embeddings)
+        rows[name] = base_vocab
+    return LoRA(net, prefixes, rank=cfg.lora_rank, alpha=cfg.lora_alpha, new_rows=rows, seed=cfg.seed)
+
+
+def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int, group: bool) -> list[list[int]]:
+    """One epoch's batches of example indices: shuffled; with ``group``, each run of 32 batches' worth of
+    examples is sorted by length before it is cut into batches, and the batches are shuffled again."""
+    order = list(range(len(lengths)))
+    rng = random.Random(f"{seed}:epoch:{epoch}")
+    rng.shuffle(order)
+    if not group:
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    window = batch_size * 32
+    batches = []
+    for i in range(0, len(order), window):
+        run = sorted(order[i:i + window], key=lambda j: lengths[j])
+        batches += [run[k:k + batch_size] for k in range(0, len(run), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
 def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The batch's summed objective: entities (span or token), plus adjacency and relations for relex models
+    (weighted by the config's ``*_loss_coef``, as upstream)."""
+    conf = model.config
     if model.is_bi_encoder:  # the label encoder trains too: label vectors with gradients, every step
         vectors = model.model.encode_labels(batch.label_inputs["input_ids"], batch.label_inputs["attention_mask"])
         out = model.model(batch.inputs, vectors, batch.label_index, batch.label_mask)
+    elif model.is_relex:
+        out = model.model(batch.inputs, gold=(batch.entity_spans, batch.entity_mask, batch.pairs))
     else:
         out = model.model(batch.inputs)
     focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
              "prob_margin": cfg.prob_margin}
-    if model.config.is_token_level:
-        return token_loss(out["logits"], batch.labels, out["word_mask"], out["label_mask"], **focal)
-    return span_loss(out["logits"], batch.labels, out["span_mask"], out["label_mask"], negatives=cfg.negatives,
-                     masking=cfg.masking, generator=generator, **focal)
+    if conf.is_token_level:
+        loss = token_loss(out["logits"], batch.labels, out["word_mask"], out["label_mask"], **focal)
+    else:
+        loss = span_loss(out["logits"], batch.labels, out["span_mask"], out["label_mask"], negatives=cfg.negatives,
+                         masking=cfg.masking, generator=generator, **focal)
+    if model.is_relex:
+        loss = conf.span_loss_coef * loss + conf.relation_loss_coef * relation_loss(
+            out["relation_logits"], batch.pair_labels, batch.pair_mask, batch.relation_mask, **focal)
+        if "adjacency" in out:
+            loss = loss + conf.adjacency_loss_coef * adjacency_loss(out["adjacency"], batch.adjacency,
+                                                                    batch.entity_mask)
+    return loss
 
 
 def latest_checkpoint(output: Path) -> Path | None:
@@ -98,9 +149,11 @@ def latest_checkpoint(output: Path) -> Path | None:
 
 
 def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConfig | None = None,
-          resume: bool = True, progress: bool = True, stop_after: int | None = None) -> dict:
+          resume: bool = True, progress: bool = True, stop_after: int | None = None,
+          synonyms: Mapping[str, str] | None = None) -> dict:
     """Train ``model`` (a GLiNER, fresh or loaded: fine-tuning is the same) in place; the final model is saved to
-    ``output/final``. ``stop_after`` ends the run early after that many steps of this call (to test resuming)."""
+    ``output/final``. ``stop_after`` ends the run early after that many steps of this call (to test resuming).
+    ``synonyms`` (type name -> group) keeps a positive's synonyms out of its negatives (``sample_label_sets``)."""
     cfg = cfg or TrainConfig()
     if model.config.architecture not in TRAINABLE:
         raise NotImplementedError(f"Training {model.config.architecture} is not implemented yet; trainable: "
@@ -109,17 +162,16 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         raise ValueError("No training examples (all were empty or malformed?).")
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    optimizer = _optimizer(model, cfg)
+    lora = make_lora(model, cfg).attach() if cfg.lora_rank > 0 else None
+    optimizer = _optimizer(model, cfg, lora)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg))
     step, history = 0, []
     last = latest_checkpoint(output) if resume else None
     if last is not None:
         state = torch.load(last / STATE_FILE, weights_only=True)
-        from .. import checkpoint as ckpt
-
-        weights, _ = ckpt.map_reference_state_dict(ckpt.read_state_dict(last), model.model,
-                                                   model.config.architecture, str(last))
-        model.model.load_state_dict(weights, strict=True)
+        trainable = _trainable_state(model, lora)
+        for key, value in state["trainable"].items():
+            trainable[key].copy_(value)
         if model.is_bi_encoder:
             model.clear_label_cache()
         optimizer.load_state_dict(state["optimizer"])
@@ -134,21 +186,26 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     model.model.train()
     dropped = 0
     per_epoch = math.ceil(len(examples) / cfg.batch_size)
+    lengths = [len(ex.tokens) for ex in examples]
+    batches, batches_epoch = [], -1
     ran = 0
+    params = [p for group in optimizer.param_groups for p in group["params"]]
     while step < cfg.steps and (stop_after is None or ran < stop_after):
         epoch, offset = divmod(step, per_epoch)
-        order = list(range(len(examples)))
-        random.Random(f"{cfg.seed}:epoch:{epoch}").shuffle(order)
-        chunk = [examples[i] for i in order[offset * cfg.batch_size:(offset + 1) * cfg.batch_size]]
+        if epoch != batches_epoch:
+            batches, batches_epoch = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.group_by_length), epoch
+        chunk = [examples[i] for i in batches[offset]]
         rng = random.Random(f"{cfg.seed}:step:{step}")
-        label_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio)
-        batch = make_batch(model, chunk, label_sets)
+        label_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, synonyms=synonyms)
+        relation_sets = (sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, relations=True)
+                         if model.is_relex else None)
+        batch = make_batch(model, chunk, label_sets, relation_sets, rng)
         dropped += batch.dropped_entities
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         loss = _loss(model, batch, cfg, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.model.parameters(), cfg.max_grad_norm)
+        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()
         step += 1
@@ -157,24 +214,53 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         bar.update(1)
         bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
         if step % cfg.save_every == 0 or step == cfg.steps:
-            _save(model, optimizer, scheduler, step, history, output, cfg.keep_checkpoints)
+            _save(model, lora, optimizer, scheduler, step, history, output, cfg.keep_checkpoints)
     bar.close()
     model.model.eval()
     if model.is_bi_encoder:
         model.clear_label_cache()  # cached label vectors came from the weights before training
-    if step >= cfg.steps:
-        model.save_pretrained(output / "final")
+    if lora is None:
+        if step >= cfg.steps:
+            model.save_pretrained(output / "final")
+    else:
+        if step >= cfg.steps:
+            _round_to_storage(model, lora)  # the model in memory is then the model the delta rebuilds
+            save_delta(model, lora, output / "final")
+        lora.merge()
     if dropped:
         log.info("%d gold spans were not trainable (wider than max_width, or cut with a long text)", dropped)
     return {"steps": step, "history": history, "dropped_entities": dropped}
 
 
-def _save(model, optimizer, scheduler, step: int, history: list, output: Path, keep: int) -> None:
+def _trainable_state(model, lora: LoRA | None) -> dict[str, torch.Tensor]:
+    """The tensors training changes, exactly (float32): the whole model, or its heads and the LoRA."""
+    state = model.model.state_dict()
+    if lora is None:
+        return state
+    backbones = tuple(backbone_prefixes(model.model).values())
+    out = {k: v for k, v in state.items() if not k.startswith(backbones)}
+    out.update({f"lora.{k}": v for k, v in lora.state_dict().items()})
+    return out
+
+
+@torch.no_grad()
+def _round_to_storage(model, lora: LoRA, dtype: torch.dtype = torch.float16) -> None:
+    for value in _trainable_state(model, lora).values():
+        if value.is_floating_point():
+            value.copy_(value.to(dtype))
+
+
+def _save(model, lora: LoRA | None, optimizer, scheduler, step: int, history: list, output: Path,
+          keep: int) -> None:
     target = output / f"checkpoint-{step}"
-    model.save_pretrained(target)
+    if lora is None:
+        model.save_pretrained(target)
+    else:
+        save_delta(model, lora, target)  # compact and loadable; the exact state for resuming is below
     tmp = target / f".{STATE_FILE}.tmp"
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
-                "torch_rng": torch.get_rng_state(), "history": json.dumps(history)}, tmp)
+                "torch_rng": torch.get_rng_state(), "history": json.dumps(history),
+                "trainable": {k: v.detach().clone() for k, v in _trainable_state(model, lora).items()}}, tmp)
     tmp.replace(target / STATE_FILE)  # the state file appears last: a checkpoint without it is ignored
     old = sorted((p for p in output.glob("checkpoint-*") if p != target and p.name[11:].isdigit()),
                  key=lambda p: int(p.name[11:]))
