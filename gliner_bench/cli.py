@@ -29,8 +29,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         texts = [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
     else:
         texts = [args.text if args.text is not None else sys.stdin.read()]
-    kwargs = dict(threshold=args.threshold, flat_ner=not args.nested, multi_label=args.multi_label,
-                  batch_size=args.batch_size)
+    kwargs = {"threshold": args.threshold, "flat_ner": not args.nested, "multi_label": args.multi_label,
+                  "batch_size": args.batch_size}
     if model.is_relex:
         relations = parse_labels(args.relations) if args.relations else []
         entities, found = model.inference(texts, labels, relations=relations, **kwargs)
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, kind in (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
                        ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
                        ("focal_gamma", float), ("label_smoothing", float), ("negatives", float),
-                       ("max_types", int), ("max_neg_type_ratio", int), ("lora_rank", int), ("lora_alpha", float)):
+                       ("max_types", int), ("max_neg_type_ratio", int), ("min_negatives", int), ("lora_rank", int), ("lora_alpha", float)):
         sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)
     sp.add_argument("--recipe", help="train a bundled default from scratch: its name (uni-span, bi-token, ...) or "
                     "architecture; its settings apply unless given here (--model is ignored)")

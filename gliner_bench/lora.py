@@ -66,7 +66,7 @@ def _key(name: str) -> str:
 
 class LoRA(nn.Module):
     """Adapters for the Linear layers under ``prefixes`` whose names end with one of ``targets``, and trainable
-    embedding rows from ``new_rows[prefix] = first new token id`` on.
+    embedding rows from ``new_rows[prefix] = first new token id`` on; weights under ``frozen`` are frozen too.
 
     ``factors`` and ``rows`` are the trainable tensors; ``attach`` hooks them into the model, ``merge`` folds them
     in and removes the hooks. ``scale = alpha / rank``; ``B`` starts at zero, so an attached, untrained LoRA
@@ -75,13 +75,13 @@ class LoRA(nn.Module):
 
     def __init__(self, model: nn.Module, prefixes: Iterable[str], rank: int = 16, alpha: float = 32.0,
                  targets: Iterable[str] = DEFAULT_TARGETS, new_rows: dict[str, int] | None = None,
-                 seed: int = 0):
+                 seed: int = 0, frozen: Iterable[str] = ()):
         super().__init__()
         if rank < 1:
             raise ValueError(f"LoRA rank must be a positive integer, got {rank}.")
         self.rank, self.alpha, self.scale = rank, float(alpha), float(alpha) / rank
         prefixes, targets = tuple(prefixes), tuple(targets)
-        self.prefixes = prefixes
+        self.frozen = prefixes + tuple(frozen)  # backbones without adapters (e.g. a decoder LM) stay fixed too
         generator = torch.Generator().manual_seed(seed)
         self.targets: list[str] = []  # module names, in model order
         self.lora_a, self.lora_b = nn.ParameterDict(), nn.ParameterDict()
@@ -112,7 +112,7 @@ class LoRA(nn.Module):
         forward hooks."""
         model = self._model[0]
         for name, p in model.named_parameters():
-            if name.startswith(self.prefixes):
+            if name.startswith(self.frozen):
                 p.requires_grad_(False)
         modules = dict(model.named_modules())
         for name in self.targets:

@@ -69,7 +69,7 @@ def make_model(backbone, seed=0, spread=1.4, **overrides):
 
     from gliner_bench import GLiNER, GLiNERConfig
 
-    fields = dict(model_name=backbone, hidden_size=32, max_width=4, dropout=0.0) | overrides
+    fields = {"model_name": backbone, "hidden_size": 32, "max_width": 4, "dropout": 0.0} | overrides
     model = GLiNER.from_config(GLiNERConfig(**fields), seed=seed)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():

@@ -252,7 +252,7 @@ def test_reference_loads_what_we_save(tmp_path, case):
     entities, relations = model.inference(TEXTS, LABELS, relations=request["relations"], threshold=0.5,
                                           flat_ner=False, multi_label=True)
     assert_same(theirs[0], entities)
-    key = lambda r: (r["head"]["entity_idx"], r["relation"], r["tail"]["entity_idx"])  # noqa: E731
+    key = lambda r: (r["head"]["entity_idx"], r["relation"], r["tail"]["entity_idx"])
     for ours, ref in zip(relations, theirs[1]):  # the reference may repeat a relation or relate an entity to itself
         assert [key(r) for r in ours] == list(dict.fromkeys(key(r) for r in ref if key(r)[0] != key(r)[2]))
 

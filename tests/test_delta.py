@@ -142,3 +142,17 @@ def test_epoch_batches_cover_every_example_once_and_group_lengths():
         assert batches != epoch_batches(lengths, 8, seed=0, epoch=2, group=group)
     spread = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in epoch_batches(lengths, 8, 0, 1, True)]
     assert sum(spread) / len(spread) < 5  # ungrouped batches of 8 from 1..50 spread over ~38
+
+
+def test_a_decoder_trains_with_its_lm_frozen_and_stores_no_lm_weights(tiny_backbone, tiny_gpt2, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    model = make_model(tiny_backbone, labels_decoder=tiny_gpt2, decoder_mode="span")
+    # make_model rescales every 2-D weight outside the text encoder, the LM's too: put the pretrained LM back
+    model.model.decoder.lm.load_state_dict(AutoModelForCausalLM.from_pretrained(tiny_gpt2).state_dict())
+    lm_before = {k: v.clone() for k, v in model.model.decoder.lm.state_dict().items()}
+    train(model, DATA, tmp_path / "run", lora_cfg(steps=6), progress=False)
+    assert all(torch.equal(v, model.model.decoder.lm.state_dict()[k]) for k, v in lm_before.items())
+    stored = load_file(str(tmp_path / "run" / "final" / "delta.safetensors"))
+    assert not any(".decoder_layer." in k for k in stored) and any(k.startswith("head._enc2dec_proj") for k in stored)
+    assert scores(GLiNER.from_pretrained(tmp_path / "run" / "final")) == scores(model)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 from conftest import make_model
@@ -31,7 +33,7 @@ def test_output_format_and_char_offsets(span_model):
 
 def test_flat_output_has_no_overlaps_and_nested_no_partial_overlaps(span_model):
     flat = span_model.predict_entities(TEXT, LABELS, threshold=0.3)
-    for a, b in zip(flat, flat[1:]):
+    for a, b in itertools.pairwise(flat):
         assert a["end"] <= b["start"]
     nested = span_model.predict_entities(TEXT, LABELS, threshold=0.3, flat_ner=False)
     assert len(nested) > len(flat)  # this text at 0.3 has nested candidates

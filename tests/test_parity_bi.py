@@ -52,7 +52,7 @@ def test_entities_match_reference(case):
     model, expected = load(case)
     compared = 0
     for run in expected["runs"]:
-        kwargs = dict(threshold=run["threshold"], flat_ner=run["flat_ner"], multi_label=run["multi_label"])
+        kwargs = {"threshold": run["threshold"], "flat_ner": run["flat_ner"], "multi_label": run["multi_label"]}
         if run["kind"] == "predict_entities":
             got, want = [model.predict_entities(run["text"], run["labels"], **kwargs)], [run["output"]]
         elif run["kind"] == "predict_with_embeds":

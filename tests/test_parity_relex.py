@@ -68,9 +68,9 @@ def test_entities_and_relations_match_reference(case):
     model, expected = load(case)
     compared = 0
     for run in expected["runs"]:
-        kwargs = dict(threshold=expected["threshold"], adjacency_threshold=expected["adjacency_threshold"],
-                      relation_threshold=expected["relation_threshold"], flat_ner=run["flat_ner"],
-                      multi_label=run["multi_label"])
+        kwargs = {"threshold": expected["threshold"], "adjacency_threshold": expected["adjacency_threshold"],
+                      "relation_threshold": expected["relation_threshold"], "flat_ner": run["flat_ner"],
+                      "multi_label": run["multi_label"]}
         for batch_size in (1, 8):
             entities, relations = model.inference(expected["texts"], expected["labels"],
                                                   relations=expected["relations"], batch_size=batch_size, **kwargs)

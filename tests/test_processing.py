@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from gliner_bench.processing import normalize_labels, plan_windows, split_words
@@ -41,7 +43,7 @@ def test_plan_windows_cover_every_span_of_max_width():
     assert windows[0][0] == 0 and windows[-1][1] == len(counts)
     for (s, e) in windows:
         assert e - s <= 100 and sum(counts[s:e]) <= 150
-    for a, b in zip(windows, windows[1:]):
+    for a, b in itertools.pairwise(windows):
         assert a[1] - b[0] > max_width  # overlap above max_width
     for start in range(len(counts) - max_width + 1):
         assert any(s <= start and start + max_width <= e for s, e in windows)

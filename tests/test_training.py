@@ -228,3 +228,33 @@ def test_a_positives_synonyms_are_never_its_negatives(tmp_path):
     assert synonyms_beside(tmp_path / "train.jsonl") == {"person": "PERSON", "human": "PERSON"}
     (tmp_path / "manifest.json").write_text("{not json")
     assert synonyms_beside(tmp_path / "train.jsonl") == {}
+
+
+def test_decoder_training_learns_to_generate_the_type_names(tiny_backbone, tiny_gpt2, tmp_path):
+    from gliner_bench.generation import label_token_ids
+    from gliner_bench.training.collate import BLANK_ENTITY
+
+    model = make_model(tiny_backbone, embed_ent_token=False, labels_decoder=tiny_gpt2, decoder_mode="span")
+    batch = make_batch(model, DATA[:2], [["person", "location"], ["company", "person"]], blank=[True, False])
+    assert batch.label_sets[0] == [BLANK_ENTITY] and batch.labels[0].sum() == 3  # every gold span is "entity"
+    assert batch.decoder_spans[0] == [(0, 1, "person"), (3, 4, "person"), (6, 6, "location")]  # real names
+    assert batch.words[0] == DATA[0].tokens
+    cfg = TrainConfig(steps=150, batch_size=5, lr_encoder=3e-3, lr_head=1e-2, warmup_ratio=0.1, save_every=150,
+                      group_by_length=False)
+    result = train(model, DATA, tmp_path / "run", cfg, progress=False)
+    losses = [h["loss"] for h in result["history"]]
+    assert sum(losses[-5:]) < 0.2 * sum(losses[:5])
+    reloaded = GLiNER.from_pretrained(tmp_path / "run" / "final")
+    for m in (model, reloaded):
+        found = m.inference([ex.tokens for ex in DATA], ["person", "location", "company"], threshold=0.5)
+        named = [(e["label"], e["generated_labels"][0] if e["generated_labels"] else None) for doc in found for e in doc]
+        assert len(named) >= 6 and sum(a == b for a, b in named) >= 0.8 * len(named), named
+    assert label_token_ids(model.decoder_tokenizer, "person")[-1] == model.decoder_tokenizer.eos_token_id
+
+
+def test_min_negatives_gives_every_example_negative_types_when_the_pool_has_them():
+    for seed in range(20):
+        sets = sample_label_sets(DATA, random.Random(seed), max_neg_type_ratio=1, min_negatives=2)
+        for ex, labels in zip(DATA, sets):
+            gold = {t for *_, t in ex.entities}
+            assert len(set(labels) - gold) >= min(2, 3 - len(gold))  # the batch has 3 types in all

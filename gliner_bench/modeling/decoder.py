@@ -87,6 +87,31 @@ class _DecoderHead:
         ids = torch.tensor(token_ids, dtype=torch.long, device=vector.device)
         return torch.cat([vector[None], self.decoder.embed(ids).to(vector.dtype)], dim=0)
 
+    def teacher_forcing(self, vectors: torch.Tensor, contexts: list[list[int]], targets: list[list[int]],
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training: each span's prefix (``vectors`` (N, H) and its context token ids) followed by its target
+        label tokens (ending in EOS), right-padded into one decoder call.
+
+        Returns next-token ``logits`` (N, T, V) and ``labels`` (N, T): the target ids at the target positions,
+        -100 elsewhere (prefix and padding: padding is masked, unlike upstream).
+        """
+        seqs, labels = [], []
+        for vector, context, target in zip(vectors, contexts, targets):
+            prefix = self.prefix(vector, context)  # (P, H)
+            ids = torch.tensor(target, dtype=torch.long, device=vector.device)
+            seqs.append(torch.cat([prefix, self.decoder.embed(ids).to(prefix.dtype)], dim=0))  # (P + T_i, H)
+            labels.append([-100] * prefix.size(0) + list(target))
+        N, T, H = len(seqs), max((len(x) for x in labels), default=0), vectors.size(-1)
+        embeds = vectors.new_zeros(N, T, H)
+        mask = torch.zeros(N, T, dtype=torch.long, device=vectors.device)
+        out_labels = torch.full((N, T), -100, dtype=torch.long, device=vectors.device)
+        for n, (seq, lab) in enumerate(zip(seqs, labels)):
+            embeds[n, : len(lab)] = seq
+            mask[n, : len(lab)] = 1
+            out_labels[n, : len(lab)] = torch.tensor(lab, device=vectors.device)
+        logits = self.decoder.lm(inputs_embeds=embeds, attention_mask=mask).logits  # (N, T, V)
+        return logits, out_labels
+
     def slot_vectors(self, enc: Encoded) -> torch.Tensor:
         """Prompt mode: each label slot's projected vector, in decoder width (B, C, H)."""
         return self.to_decoder(self.prompt_rep_layer(enc.labels))

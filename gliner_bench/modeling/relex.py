@@ -65,7 +65,7 @@ class _Relex:
         Returns the kept pairs of each row (row-major over i != j) and probabilities (B, N, R), N the most
         pairs of any row.
         """
-        B, E, D = reps.shape
+        B, E, _D = reps.shape
         if hasattr(self, "relations_rep_layer") and E > 0:
             keep = self.relations_rep_layer(reps, mask) > adjacency_threshold  # (B, E, E)
         else:

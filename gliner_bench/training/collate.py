@@ -39,15 +39,20 @@ class Batch:
     pair_mask: torch.Tensor | None = None  # (B, N)
     pair_labels: torch.Tensor | None = None  # (B, N, R) multi-hot over each row's relation_sets
     relation_mask: torch.Tensor | None = None  # (B, R) real relation slots
+    # decoders: each row's gold spans (once each, first label) whose type name the decoder learns to generate
+    decoder_spans: list[list[tuple[int, int, str]]] | None = None
+    words: list[list[str]] | None = None  # each row's words as the encoder saw them
 
 
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,
                       max_neg_type_ratio: int = 1, pool_size: int = 100, relations: bool = False,
-                      synonyms: Mapping[str, str] | None = None) -> list[list[str]]:
+                      synonyms: Mapping[str, str] | None = None, min_negatives: int = 0) -> list[list[str]]:
     """Entity types per example (``relations``: relation types, from the examples' relations).
 
     ``synonyms`` maps a type name to its group (e.g. "human" and "person" to PERSON): a name of a positive's
-    group is never drawn as a negative, which would teach the model that "human" is wrong for a person."""
+    group is never drawn as a negative, which would teach the model that "human" is wrong for a person.
+    ``min_negatives``: at least that many negatives when the pool has them (ours, not upstream's: a sentence with one
+    entity type and ratio 1 gets no negative half the time, and only negatives teach types apart)."""
     synonyms = synonyms or {}
     def gold(ex: Example) -> list[str]:
         return [t for *_, t in (ex.relations if relations else ex.entities)]
@@ -60,9 +65,9 @@ def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types
         taken = {synonyms.get(t, t) for t in positives}
         candidates = [t for t in pool if synonyms.get(t, t) not in taken]
         rng.shuffle(candidates)
-        n_neg = len(positives) * rng.randint(0, max_neg_type_ratio)
+        n_neg = max(min_negatives, len(positives) * rng.randint(0, max_neg_type_ratio))
         if not positives:
-            n_neg = max(1, max_neg_type_ratio)
+            n_neg = max(1, max_neg_type_ratio, min_negatives)
         types = positives + candidates[:n_neg]
         rng.shuffle(types)
         out.append(types[:max_types] or ([] if relations else ["entity"]))
@@ -113,11 +118,19 @@ def fit_words(tokenizer, tokens: Sequence[str], prompt: Sequence[str], max_words
     return n
 
 
+BLANK_ENTITY = "entity"
+
+
 def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence[str]],
-               relation_sets: Sequence[Sequence[str]] | None = None, rng: random.Random | None = None) -> Batch:
+               relation_sets: Sequence[Sequence[str]] | None = None, rng: random.Random | None = None,
+               blank: Sequence[bool] | None = None) -> Batch:
     """Tokenised inputs (prompted for uni-encoders) and label tensors for a span or token model; relex models
-    also get ``relation_sets`` in the prompt and relation targets (``relation_targets``)."""
+    also get ``relation_sets`` in the prompt and relation targets (``relation_targets``); decoders get their
+    generation targets (``decoder_spans``). A ``blank`` row is prompted with the one label "entity" and every
+    gold span is of that class, while the decoder still learns the real type (upstream's blank_entity_prob)."""
     cfg = model.config
+    blank = list(blank) if blank is not None else [False] * len(examples)
+    label_sets = [[BLANK_ENTITY] if b else ls for ls, b in zip(label_sets, blank)]
     if model.is_bi_encoder:  # labels go to the label encoder, not into the text
         prompts = [[] for _ in label_sets]
     elif model.is_relex:
@@ -135,13 +148,17 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
     token = cfg.is_token_level
     labels = torch.zeros((B, W, C, 3) if token else (B, W, K, C))
     dropped = 0
+    decoder_spans: list[list[tuple[int, int, str]]] = []
     for b, (ex, ls, n) in enumerate(zip(examples, label_sets, lengths)):
         index = {name: i for i, name in enumerate(ls)}
+        decoder_spans.append([])
         for s, e, label in ex.entities:
-            c = index.get(label)
+            c = index.get(BLANK_ENTITY if blank[b] else label)
             if c is None or e >= n or (not token and e - s >= K):
                 dropped += 1
                 continue
+            if (s, e) not in [(a, z) for a, z, _ in decoder_spans[b]]:
+                decoder_spans[b].append((s, e, label))
             if token:
                 labels[b, s, c, 0] = 1
                 labels[b, e, c, 1] = 1
@@ -149,6 +166,8 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             else:
                 labels[b, s, e - s, c] = 1
     batch = Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
+    if model.is_decoder:
+        batch.decoder_spans, batch.words = decoder_spans, [list(w) for w in words]
     if model.is_relex:
         relation_targets(batch, examples, lengths, relation_sets, K if not token else None,
                          rng or random.Random(0))

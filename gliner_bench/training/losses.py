@@ -84,3 +84,12 @@ def relation_loss(logits: torch.Tensor, targets: torch.Tensor, pair_mask: torch.
     (``pair_mask`` (B, N)) and real relation slots (``relation_mask`` (B, R))."""
     loss = focal_bce(logits, targets, **focal)
     return (loss * pair_mask[:, :, None] * relation_mask[:, None, :]).sum()
+
+
+def generation_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Summed next-token cross-entropy of the decoder: ``logits`` (N, T, V) at position t predict ``labels``
+    (N, T) at t + 1; -100 marks positions without a target."""
+    if logits.numel() == 0:
+        return logits.sum()
+    return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(),
+                                             ignore_index=-100, reduction="sum")

@@ -27,12 +27,13 @@ import torch
 from ..delta import save_delta
 from ..evaluation.data import Example
 from ..lora import LoRA, backbone_prefixes
+from ..modeling.layers import pad_spans
 from .collate import make_batch, sample_label_sets
-from .losses import adjacency_loss, relation_loss, span_loss, token_loss
+from .losses import adjacency_loss, generation_loss, relation_loss, span_loss, token_loss
 
 log = logging.getLogger(__name__)
 TRAINABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken", "UniEncoderSpanRelex",
-             "UniEncoderTokenRelex")
+             "UniEncoderTokenRelex", "UniEncoderSpanDecoder")
 STATE_FILE = "trainer_state.pt"
 
 
@@ -58,6 +59,7 @@ class TrainConfig:
     # label sets
     max_types: int = 25
     max_neg_type_ratio: int = 1
+    min_negatives: int = 0  # negative types per example at least (0: upstream's sampling)
     # batches of similar lengths (less padding: a span model's cost grows with the longest text of a batch)
     group_by_length: bool = True
     # LoRA on the pretrained backbones (0: fine-tune them fully); the adapters and new token rows get lr_encoder
@@ -87,16 +89,20 @@ def _optimizer(model, cfg: TrainConfig, lora: LoRA | None = None) -> torch.optim
 
 
 def make_lora(model, cfg: TrainConfig) -> LoRA:
-    """Adapters on every pretrained backbone; a uni-encoder's added prompt tokens train as new embedding rows."""
+    """Adapters on the text (and label) encoders; a uni-encoder's added prompt tokens train as new embedding
+    rows. A decoder's causal LM stays frozen: its prefix comes from the trained ``_enc2dec_proj``, and LoRA on
+    SmolLM2's 30 layers would not fit the 8 MB budget with the heads."""
     net = model.model
-    prefixes = backbone_prefixes(net).values()
+    roles = backbone_prefixes(net)
+    prefixes = [p for role, p in roles.items() if role != "decoder"]
     rows = {}
     embeddings = net.token_rep_layer.bert_layer.model.get_input_embeddings()
     base_vocab = model.tokenizer.vocab_size  # rows past it are the tokens GLiNER added (<<ENT>>, <<SEP>>, ...)
     if embeddings.weight.size(0) > base_vocab:
         name = next(n for n, m in net.named_modules() if m is embeddings)
         rows[name] = base_vocab
-    return LoRA(net, prefixes, rank=cfg.lora_rank, alpha=cfg.lora_alpha, new_rows=rows, seed=cfg.seed)
+    return LoRA(net, prefixes, rank=cfg.lora_rank, alpha=cfg.lora_alpha, new_rows=rows, seed=cfg.seed,
+                frozen=[p for role, p in roles.items() if role == "decoder"])
 
 
 def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int, group: bool) -> list[list[int]]:
@@ -125,6 +131,8 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
         out = model.model(batch.inputs, vectors, batch.label_index, batch.label_mask)
     elif model.is_relex:
         out = model.model(batch.inputs, gold=(batch.entity_spans, batch.entity_mask, batch.pairs))
+    elif model.is_decoder and conf.is_token_level:
+        raise NotImplementedError("Training UniEncoderTokenDecoder is not implemented yet.")
     else:
         out = model.model(batch.inputs)
     focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
@@ -134,6 +142,8 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
     else:
         loss = span_loss(out["logits"], batch.labels, out["span_mask"], out["label_mask"], negatives=cfg.negatives,
                          masking=cfg.masking, generator=generator, **focal)
+    if model.is_decoder:
+        loss = conf.span_loss_coef * loss + conf.decoder_loss_coef * _generation_loss(model, out["encoded"], batch)
     if model.is_relex:
         loss = conf.span_loss_coef * loss + conf.relation_loss_coef * relation_loss(
             out["relation_logits"], batch.pair_labels, batch.pair_mask, batch.relation_mask, **focal)
@@ -141,6 +151,24 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
             loss = loss + conf.adjacency_loss_coef * adjacency_loss(out["adjacency"], batch.adjacency,
                                                                     batch.entity_mask)
     return loss
+
+
+def _generation_loss(model, enc, batch) -> torch.Tensor:
+    """The decoder's summed cross-entropy on the type names of the batch's gold spans (teacher forcing on
+    ``[span vector, the span's words, name tokens + EOS]``), as upstream's span mode trains it."""
+    from ..generation import label_token_ids, word_token_ids
+
+    rows = [[(s, e) for s, e, _ in spans] for spans in batch.decoder_spans]
+    if not any(rows):
+        return enc.words.sum() * 0.0
+    span_idx, mask = pad_spans(rows, enc.words.device)  # (B, S, 2), (B, S)
+    vectors = model.model.span_vectors(enc, span_idx)[mask]  # (N, H) in row order
+    full = model.config.full_decoder_context
+    contexts = [word_token_ids(model.decoder_tokenizer, batch.words[b][s:e + 1]) if full else []
+                for b, spans in enumerate(batch.decoder_spans) for s, e, _ in spans]
+    targets = [label_token_ids(model.decoder_tokenizer, name) for spans in batch.decoder_spans for *_, name in spans]
+    logits, labels = model.model.teacher_forcing(vectors, contexts, targets)
+    return generation_loss(logits, labels)
 
 
 def latest_checkpoint(output: Path) -> Path | None:
@@ -196,10 +224,12 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
             batches, batches_epoch = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.group_by_length), epoch
         chunk = [examples[i] for i in batches[offset]]
         rng = random.Random(f"{cfg.seed}:step:{step}")
-        label_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, synonyms=synonyms)
+        label_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, synonyms=synonyms,
+                                       min_negatives=cfg.min_negatives)
         relation_sets = (sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, relations=True)
                          if model.is_relex else None)
-        batch = make_batch(model, chunk, label_sets, relation_sets, rng)
+        blank = [rng.random() < model.config.blank_entity_prob for _ in chunk] if model.is_decoder else None
+        batch = make_batch(model, chunk, label_sets, relation_sets, rng, blank)
         dropped += batch.dropped_entities
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         loss = _loss(model, batch, cfg, generator)

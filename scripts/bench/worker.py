@@ -42,7 +42,7 @@ class Bench:
         self.embeddings = self.model.encode_labels(labels)
 
     def infer(self, req):
-        kwargs = dict(threshold=req["threshold"], flat_ner=True, batch_size=req["batch_size"])
+        kwargs = {"threshold": req["threshold"], "flat_ner": True, "batch_size": req["batch_size"]}
         if "relations" in req:
             kwargs.update(relations=req["relations"], relation_threshold=req.get("relation_threshold"),
                           adjacency_threshold=req.get("adjacency_threshold"))
