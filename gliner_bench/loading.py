@@ -1,4 +1,5 @@
-"""What a model spec names: a checkpoint directory, a hub id, or ``untrained:<Architecture>``."""
+"""What a model spec names: a checkpoint directory, a hub id, ``bundled:<name>`` (a default trained by
+``training/recipes.py`` and shipped in the package) or ``untrained:<Architecture>``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ UNTRAINED_PREFIX = "untrained:"
 BUNDLED_PREFIX = "bundled:"
 BUNDLED_DIR = Path(__file__).parent / "models"  # compact checkpoints (delta.py) trained by training/recipes.py
 DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
-DEFAULT_MODEL = f"{UNTRAINED_PREFIX}UniEncoderSpan"
+# the trained uni-encoder span default once it is bundled; before that, its untrained twin (speed only)
+DEFAULT_MODEL = (f"{BUNDLED_PREFIX}uni-span" if (BUNDLED_DIR / "uni-span" / "gliner_config.json").is_file()
+                 else f"{UNTRAINED_PREFIX}UniEncoderSpan")
 
 
 def load_model(spec: str, device: str = "cpu"):

@@ -137,9 +137,9 @@ def test_malformed_training_examples_are_skipped_and_counted(tmp_path):
     assert "line 2" in errors[0] and "line 3" in errors[1] and "line 4" in errors[2]
 
 
-def test_untrainable_architectures_say_so(tiny_backbone, tmp_path):
-    model = make_model(tiny_backbone, relations_layer="dot")
-    with pytest.raises(NotImplementedError, match="UniEncoderSpanRelex"):
+def test_untrainable_architectures_say_so(tiny_backbone, tiny_gpt2, tmp_path):
+    model = make_model(tiny_backbone, labels_decoder=tiny_gpt2, decoder_mode="span", span_mode="token_level")
+    with pytest.raises(NotImplementedError, match="UniEncoderTokenDecoder"):
         train(model, DATA, tmp_path, TrainConfig(steps=1), progress=False)
 
 
