@@ -554,4 +554,6 @@ def _backbone_config_dict(model_name: str, vocab_size: int) -> dict:
         ) from err
     if vocab_size != -1:
         data["vocab_size"] = vocab_size
+    if data.get("_name_or_path") not in (None, model_name):  # a local path (packaged backbone) says nothing
+        data["_name_or_path"] = model_name                      # portable, and names this machine's layout
     return data

@@ -55,3 +55,9 @@ def test_every_recipe_fits_the_size_budget(architecture):
 @pytest.mark.parametrize("architecture", ["UniEncoderSpanDecoder", "UniEncoderTokenDecoder"])
 def test_every_decoder_recipe_fits_the_size_budget(architecture):
     assert _delta_bytes(architecture) <= LIMIT - 64 * 1024
+
+
+def test_a_bundled_config_names_no_local_paths():
+    for name in bundled_names():
+        text = (BUNDLED_DIR / name / "gliner_config.json").read_text(encoding="utf-8")
+        assert "site-packages" not in text and '"/' not in text
