@@ -12,7 +12,6 @@ log = logging.getLogger("gliner_bench")
 UNTRAINED_PREFIX = "untrained:"
 BUNDLED_PREFIX = "bundled:"
 BUNDLED_DIR = Path(__file__).parent / "models"  # compact checkpoints (delta.py) trained by training/recipes.py
-DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
 # the trained uni-encoder span default once it is bundled; before that, its untrained twin (speed only)
 DEFAULT_MODEL = (f"{BUNDLED_PREFIX}uni-span" if (BUNDLED_DIR / "uni-span" / "gliner_config.json").is_file()
                  else f"{UNTRAINED_PREFIX}UniEncoderSpan")

@@ -111,7 +111,7 @@ class GLiNER:
         config = ckpt.read_config(directory)
         if max_length is not None:
             config.max_len = max_length
-        if delta.is_delta(directory) and not any((directory / f).is_file() for f in ckpt.WEIGHT_FILES[:2]):
+        if delta.is_delta(directory) and not any((directory / f).is_file() for f in (ckpt.SAFETENSORS_FILE, ckpt.PICKLE_FILE)):
             return cls._from_delta(directory, config).to(map_location)
         tokenizer = ckpt.load_tokenizer(directory, config)
         if config.family == "bi":

@@ -149,6 +149,7 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
     labels = torch.zeros((B, W, C, 3) if token else (B, W, K, C))
     dropped = 0
     decoder_spans: list[list[tuple[int, int, str]]] = []
+    seen: set[tuple[int, int, int]] = set()  # (row, start, end): a span is generated once, under its first type
     for b, (ex, ls, n) in enumerate(zip(examples, label_sets, lengths)):
         index = {name: i for i, name in enumerate(ls)}
         decoder_spans.append([])
@@ -157,7 +158,8 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             if c is None or e >= n or (not token and e - s >= K):
                 dropped += 1
                 continue
-            if (s, e) not in [(a, z) for a, z, _ in decoder_spans[b]]:
+            if (b, s, e) not in seen:
+                seen.add((b, s, e))
                 decoder_spans[b].append((s, e, label))
             if token:
                 labels[b, s, c, 0] = 1

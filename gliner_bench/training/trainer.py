@@ -131,8 +131,6 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
         out = model.model(batch.inputs, vectors, batch.label_index, batch.label_mask)
     elif model.is_relex:
         out = model.model(batch.inputs, gold=(batch.entity_spans, batch.entity_mask, batch.pairs))
-    elif model.is_decoder and conf.is_token_level:
-        raise NotImplementedError("Training UniEncoderTokenDecoder is not implemented yet.")
     else:
         out = model.model(batch.inputs)
     focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
