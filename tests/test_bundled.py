@@ -20,8 +20,9 @@ def test_a_bundled_default_is_small_and_holds_no_backbone(name):
     assert sum(p.stat().st_size for p in files) <= LIMIT
 
 
-def test_the_uni_span_default_finds_people_and_places():
-    model = load_model("bundled:uni-span")
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_bundled_default_finds_people_and_places(name):
+    model = load_model(f"bundled:{name}")
     found = model.predict_entities("Barack Obama flew from Washington to Paris on Monday.",
                                    ["person", "location", "date"], threshold=0.3)
     by_text = {e["text"]: e["label"] for e in found}

@@ -14,7 +14,7 @@ from gliner_bench import GLiNER
 from gliner_bench.evaluation.data import Example, read_file
 from gliner_bench.evaluation.harness import above, predict
 from gliner_bench.evaluation.metrics import entity_report
-from gliner_bench.training.collate import make_batch, sample_label_sets
+from gliner_bench.training.collate import make_batch, sample_label_sets, share_label_sets
 from gliner_bench.training.losses import focal_bce, negative_mask
 from gliner_bench.training.trainer import TrainConfig, latest_checkpoint, train
 
@@ -137,12 +137,6 @@ def test_malformed_training_examples_are_skipped_and_counted(tmp_path):
     assert "line 2" in errors[0] and "line 3" in errors[1] and "line 4" in errors[2]
 
 
-def test_untrainable_architectures_say_so(tiny_backbone, tiny_gpt2, tmp_path):
-    model = make_model(tiny_backbone, labels_decoder=tiny_gpt2, decoder_mode="span", span_mode="token_level")
-    with pytest.raises(NotImplementedError, match="UniEncoderTokenDecoder"):
-        train(model, DATA, tmp_path, TrainConfig(steps=1), progress=False)
-
-
 def test_train_command_skips_bad_examples_trains_and_resumes(tmp_path, capsys, tiny_backbone):
     from gliner_bench.cli import main
 
@@ -230,13 +224,17 @@ def test_a_positives_synonyms_are_never_its_negatives(tmp_path):
     assert synonyms_beside(tmp_path / "train.jsonl") == {}
 
 
-def test_decoder_training_learns_to_generate_the_type_names(tiny_backbone, tiny_gpt2, tmp_path):
+@pytest.mark.parametrize("span_mode", ["markerV0", "token_level"])
+def test_decoder_training_learns_to_generate_the_type_names(tiny_backbone, tiny_gpt2, tmp_path, span_mode):
     from gliner_bench.generation import label_token_ids
     from gliner_bench.training.collate import BLANK_ENTITY
 
-    model = make_model(tiny_backbone, embed_ent_token=False, labels_decoder=tiny_gpt2, decoder_mode="span")
+    model = make_model(tiny_backbone, embed_ent_token=False, labels_decoder=tiny_gpt2, decoder_mode="span",
+                       span_mode=span_mode)
     batch = make_batch(model, DATA[:2], [["person", "location"], ["company", "person"]], blank=[True, False])
-    assert batch.label_sets[0] == [BLANK_ENTITY] and batch.labels[0].sum() == 3  # every gold span is "entity"
+    assert batch.label_sets[0] == [BLANK_ENTITY]  # every gold span is "entity"
+    assert batch.span_classes[0] == {(0, 1): [0], (3, 4): [0], (6, 6): [0]}
+    assert batch.span_classes[1] == {(0, 0): [0], (2, 3): [1]}  # location is not in its label set
     assert batch.decoder_spans[0] == [(0, 1, "person"), (3, 4, "person"), (6, 6, "location")]  # real names
     assert batch.words[0] == DATA[0].tokens
     cfg = TrainConfig(steps=150, batch_size=5, lr_encoder=3e-3, lr_head=1e-2, warmup_ratio=0.1, save_every=150,
@@ -258,3 +256,20 @@ def test_min_negatives_gives_every_example_negative_types_when_the_pool_has_them
         for ex, labels in zip(DATA, sets):
             gold = {t for *_, t in ex.entities}
             assert len(set(labels) - gold) >= min(2, 3 - len(gold))  # the batch has 3 types in all
+
+
+def test_a_bi_encoder_batch_shares_its_label_pool_except_a_rows_synonyms():
+    data = [Example(["ada", "lovelace"], [(0, 1, "person")]), Example(["alan", "turing"], [(0, 1, "human")]),
+            Example(["paris"], [(0, 0, "city")])]
+    synonyms = {"person": "PERSON", "human": "PERSON"}
+    for seed in range(10):
+        sets = sample_label_sets(data, random.Random(seed), min_negatives=2, synonyms=synonyms)
+        shared = share_label_sets(data, sets, synonyms=synonyms)
+        pool = {t for ls in sets for t in ls}
+        assert set(shared[2]) == pool  # the city row is scored against every type of the batch
+        assert "human" not in shared[0] and "person" not in shared[1]  # a synonym is never a negative
+        for ex, own, row in zip(data, sets, shared):
+            assert set(own) <= set(row) and len(row) == len(set(row))
+    capped = share_label_sets(data, [["person", "a"], ["human", "b"], ["city", "c"]], max_types=1)
+    assert capped == [["person", "a", "human"], ["person", "a", "human", "b"],  # a pool of 3 types, and
+                      ["person", "a", "human", "city", "c"]]  # every row keeps its own

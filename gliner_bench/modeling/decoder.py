@@ -148,20 +148,32 @@ class UniEncoderTokenDecoder(_DecoderHead, UniEncoder):
         self.prompt_rep_layer = projection_mlp(config.hidden_size, config.dropout)
         self._build_decoder(config)
 
-    def forward(self, batch: dict[str, torch.Tensor], threshold: float = 0.5) -> dict:
+    def forward(self, batch: dict[str, torch.Tensor], threshold: float = 0.5,
+                spans: list[list[tuple[int, int]]] | None = None) -> dict:
         """``logits`` (B, W, C, 3) and, per row, ``spans``: candidate (start, end) runs above ``threshold``
         (each span once, first-found order), their ``span_reps`` (B, S, D) and ``span_logits`` (B, S, C)
-        against the row's labels."""
+        against the row's labels. Training passes its own ``spans`` (gold and negative) instead."""
         enc = self.encode(batch)
         logits = self.scorer(enc.words, enc.labels)  # (B, W, C, 3)
-        probs = torch.sigmoid(logits.float())
-        lengths, counts = batch["text_lengths"].tolist(), enc.label_mask.sum(dim=1).tolist()
-        spans = [list(dict.fromkeys(relex_token_candidates(probs[b], lengths[b], counts[b], threshold)))
-                 for b in range(len(lengths))]
-        span_idx, _ = pad_spans(spans, enc.words.device)  # (B, S, 2)
-        marker: SpanMarkerV0 = self.span_rep_layer.span_rep_layer
-        reps = marker(enc.words, span_idx)  # (B, S, D)
-        span_logits = torch.einsum("bsd,bcd->bsc", reps, enc.labels)  # (B, S, C)
+        if spans is None:
+            spans = self.candidates(logits, batch["text_lengths"], enc.label_mask, threshold)
+        reps, span_logits = self.rescore(enc, spans)
         return {"logits": logits, "word_mask": enc.word_mask, "label_mask": enc.label_mask, "encoded": enc,
                 "spans": spans, "span_logits": span_logits, "span_reps": reps}
 
+    @staticmethod
+    def candidates(logits: torch.Tensor, text_lengths: torch.Tensor, label_mask: torch.Tensor,
+                   threshold: float) -> list[list[tuple[int, int]]]:
+        """Each row's (start, end) runs above ``threshold`` in ``logits`` (B, W, C, 3), each span once."""
+        probs = torch.sigmoid(logits.detach().float())
+        lengths, counts = text_lengths.view(-1).tolist(), label_mask.sum(dim=1).tolist()
+        return [list(dict.fromkeys(relex_token_candidates(probs[b], lengths[b], counts[b], threshold)))
+                for b in range(len(lengths))]
+
+    def rescore(self, enc: Encoded, spans: list[list[tuple[int, int]]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The span head on each row's ``spans``: ``span_reps`` (B, S, D) and ``span_logits`` (B, S, C) against
+        the row's (unprojected) label vectors; rows shorter than S are zero-padded."""
+        span_idx, _ = pad_spans(spans, enc.words.device)  # (B, S, 2)
+        marker: SpanMarkerV0 = self.span_rep_layer.span_rep_layer
+        reps = marker(enc.words, span_idx)  # (B, S, D)
+        return reps, torch.einsum("bsd,bcd->bsc", reps, enc.labels)  # (B, S, C)

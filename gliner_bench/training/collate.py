@@ -42,6 +42,7 @@ class Batch:
     # decoders: each row's gold spans (once each, first label) whose type name the decoder learns to generate
     decoder_spans: list[list[tuple[int, int, str]]] | None = None
     words: list[list[str]] | None = None  # each row's words as the encoder saw them
+    span_classes: list[dict[tuple[int, int], list[int]]] | None = None  # each gold span's label slots
 
 
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,
@@ -71,6 +72,22 @@ def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types
         types = positives + candidates[:n_neg]
         rng.shuffle(types)
         out.append(types[:max_types] or ([] if relations else ["entity"]))
+    return out
+
+
+def share_label_sets(examples: Sequence[Example], label_sets: Sequence[Sequence[str]], max_types: int = 25,
+                     synonyms: Mapping[str, str] | None = None) -> list[list[str]]:
+    """A bi-encoder batch's labels: every row is scored against the batch's pool of sampled types (upstream: one
+    shared pool per batch, capped at ``max_types`` x rows), less the synonyms of the row's own positives (a
+    "human" drawn for another row is not a wrong answer for this row's person)."""
+    synonyms = synonyms or {}
+    pool = list(dict.fromkeys(t for ls in label_sets for t in ls))[:max_types * len(label_sets)]
+    out = []
+    for ex, own in zip(examples, label_sets):
+        positives = {t for *_, t in ex.entities}
+        groups = {synonyms.get(t, t) for t in positives}
+        row = [t for t in pool if t in own or t in positives or synonyms.get(t, t) not in groups]
+        out.append(row + [t for t in own if t not in row])  # a positive cut from the pool keeps its slot
     return out
 
 
@@ -150,9 +167,11 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
     dropped = 0
     decoder_spans: list[list[tuple[int, int, str]]] = []
     seen: set[tuple[int, int, int]] = set()  # (row, start, end): a span is generated once, under its first type
+    span_classes: list[dict[tuple[int, int], list[int]]] = []
     for b, (ex, ls, n) in enumerate(zip(examples, label_sets, lengths)):
         index = {name: i for i, name in enumerate(ls)}
         decoder_spans.append([])
+        span_classes.append({})
         for s, e, label in ex.entities:
             c = index.get(BLANK_ENTITY if blank[b] else label)
             if c is None or e >= n or (not token and e - s >= K):
@@ -161,6 +180,7 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             if (b, s, e) not in seen:
                 seen.add((b, s, e))
                 decoder_spans[b].append((s, e, label))
+            span_classes[b].setdefault((s, e), []).append(c)
             if token:
                 labels[b, s, c, 0] = 1
                 labels[b, e, c, 1] = 1
@@ -170,6 +190,7 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
     batch = Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
     if model.is_decoder:
         batch.decoder_spans, batch.words = decoder_spans, [list(w) for w in words]
+        batch.span_classes = span_classes
     if model.is_relex:
         relation_targets(batch, examples, lengths, relation_sets, K if not token else None,
                          rng or random.Random(0))

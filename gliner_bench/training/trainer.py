@@ -7,8 +7,7 @@ from its last checkpoint ends with the same weights as an uninterrupted one (tes
 
 A checkpoint is ``<output>/checkpoint-<step>/``: the model in the reference's layout (``save_pretrained``) and
 ``trainer_state.pt`` (optimizer, schedule, step, RNG), read back with ``torch.load(weights_only=True)``.
-This first cut trains the uni-encoders and bi-encoders (span and token); relex and decoders are issue 7's
-remaining work. A bi-encoder's label encoder has the head learning rate (only the text backbone is "encoder").
+All eight architectures train. A bi-encoder's label encoder has the head learning rate (only the text backbone is "encoder").
 """
 
 from __future__ import annotations
@@ -28,12 +27,16 @@ from ..delta import save_delta
 from ..evaluation.data import Example
 from ..lora import LoRA, backbone_prefixes
 from ..modeling.layers import pad_spans
-from .collate import make_batch, sample_label_sets
-from .losses import adjacency_loss, generation_loss, relation_loss, span_loss, token_loss
+from .collate import make_batch, sample_label_sets, share_label_sets
+from .losses import adjacency_loss, focal_bce, generation_loss, relation_loss, span_loss, token_loss
 
 log = logging.getLogger(__name__)
 TRAINABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken", "UniEncoderSpanRelex",
-             "UniEncoderTokenRelex", "UniEncoderSpanDecoder")
+             "UniEncoderTokenRelex", "UniEncoderSpanDecoder", "UniEncoderTokenDecoder")
+# The token decoder's span head sees, besides each row's gold spans, up to this many of the runs the token head
+# currently finds that are not gold (the non-entities it must reject at inference), and this many random spans.
+HARD_NEGATIVE_SPANS = 8
+RANDOM_NEGATIVE_SPANS = 2
 STATE_FILE = "trainer_state.pt"
 
 
@@ -126,6 +129,10 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
     """The batch's summed objective: entities (span or token), plus adjacency and relations for relex models
     (weighted by the config's ``*_loss_coef``, as upstream)."""
     conf = model.config
+    focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
+             "prob_margin": cfg.prob_margin}
+    if conf.architecture == "UniEncoderTokenDecoder":
+        return _token_decoder_loss(model, batch, generator, focal)
     if model.is_bi_encoder:  # the label encoder trains too: label vectors with gradients, every step
         vectors = model.model.encode_labels(batch.label_inputs["input_ids"], batch.label_inputs["attention_mask"])
         out = model.model(batch.inputs, vectors, batch.label_index, batch.label_mask)
@@ -133,8 +140,6 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
         out = model.model(batch.inputs, gold=(batch.entity_spans, batch.entity_mask, batch.pairs))
     else:
         out = model.model(batch.inputs)
-    focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
-             "prob_margin": cfg.prob_margin}
     if conf.is_token_level:
         loss = token_loss(out["logits"], batch.labels, out["word_mask"], out["label_mask"], **focal)
     else:
@@ -151,16 +156,55 @@ def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.T
     return loss
 
 
-def _generation_loss(model, enc, batch) -> torch.Tensor:
+def _token_decoder_loss(model, batch, generator: torch.Generator, focal: dict) -> torch.Tensor:
+    """UniEncoderTokenDecoder: the token loss (B, W, C, 3), the span head's loss on the gold spans and on
+    negative spans (``HARD_NEGATIVE_SPANS`` runs the token head finds now, ``RANDOM_NEGATIVE_SPANS`` random), and
+    the generation loss on the gold spans' vectors from that span head (what inference decodes from)."""
+    conf, net = model.config, model.model
+    gold = [[(s, e) for s, e, _ in row] for row in batch.decoder_spans]
+    lengths = batch.inputs["text_lengths"].view(-1).tolist()
+    enc = net.encode(batch.inputs)
+    logits = net.scorer(enc.words, enc.labels)  # (B, W, C, 3)
+    found = net.candidates(logits, batch.inputs["text_lengths"], enc.label_mask, 0.5)
+    rows = []
+    for b, (spans, n) in enumerate(zip(gold, lengths)):
+        taken = set(spans)
+        hard = [sp for sp in found[b] if sp not in taken][:HARD_NEGATIVE_SPANS]
+        taken.update(hard)
+        for _ in range(RANDOM_NEGATIVE_SPANS):
+            s = int(torch.randint(n, (1,), generator=generator))
+            e = min(n - 1, s + int(torch.randint(conf.max_width, (1,), generator=generator)))
+            if (s, e) not in taken:
+                taken.add((s, e))
+                hard.append((s, e))
+        rows.append(spans + hard)
+    reps, span_logits = net.rescore(enc, rows)  # (B, S, D), (B, S, C)
+    _, mask = pad_spans(rows, reps.device)  # (B, S)
+    targets = torch.zeros_like(span_logits)
+    for b, spans in enumerate(gold):
+        for i, sp in enumerate(spans):
+            targets[b, i, batch.span_classes[b][sp]] = 1
+    entity = token_loss(logits, batch.labels, enc.word_mask, enc.label_mask, **focal)
+    entity = entity + (focal_bce(span_logits, targets, **focal) * mask[..., None] * enc.label_mask[:, None]).sum()
+    gold_mask = torch.zeros_like(mask)
+    for b, spans in enumerate(gold):
+        gold_mask[b, :len(spans)] = True
+    vectors = net.to_decoder(reps[gold_mask])  # (N, H): the gold spans in row order
+    return conf.span_loss_coef * entity + conf.decoder_loss_coef * _generation_loss(model, enc, batch, vectors)
+
+
+def _generation_loss(model, enc, batch, vectors: torch.Tensor | None = None) -> torch.Tensor:
     """The decoder's summed cross-entropy on the type names of the batch's gold spans (teacher forcing on
-    ``[span vector, the span's words, name tokens + EOS]``), as upstream's span mode trains it."""
+    ``[span vector, the span's words, name tokens + EOS]``), as upstream's span mode trains it. ``vectors``
+    (N, H): the gold spans' decoder-width vectors in row order (default: the span decoder's)."""
     from ..generation import label_token_ids, word_token_ids
 
     rows = [[(s, e) for s, e, _ in spans] for spans in batch.decoder_spans]
     if not any(rows):
         return enc.words.sum() * 0.0
-    span_idx, mask = pad_spans(rows, enc.words.device)  # (B, S, 2), (B, S)
-    vectors = model.model.span_vectors(enc, span_idx)[mask]  # (N, H) in row order
+    if vectors is None:
+        span_idx, mask = pad_spans(rows, enc.words.device)  # (B, S, 2), (B, S)
+        vectors = model.model.span_vectors(enc, span_idx)[mask]  # (N, H) in row order
     full = model.config.full_decoder_context
     contexts = [word_token_ids(model.decoder_tokenizer, batch.words[b][s:e + 1]) if full else []
                 for b, spans in enumerate(batch.decoder_spans) for s, e, _ in spans]
@@ -224,6 +268,8 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         rng = random.Random(f"{cfg.seed}:step:{step}")
         label_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, synonyms=synonyms,
                                        min_negatives=cfg.min_negatives)
+        if model.is_bi_encoder:  # label vectors are computed once per batch: every row gets the whole pool
+            label_sets = share_label_sets(chunk, label_sets, cfg.max_types, synonyms)
         relation_sets = (sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, relations=True)
                          if model.is_relex else None)
         blank = [rng.random() < model.config.blank_entity_prob for _ in chunk] if model.is_decoder else None
