@@ -248,7 +248,9 @@ def test_grid_writes_one_file_per_job_skips_existing_and_isolates_failures(tmp_p
     failed = read_result(jobs[2].path(out))
     assert failed["status"] == "error" and "neither a checkpoint directory" in failed["error"]
     again = run_grid(jobs, out, progress=False)
-    assert again["ran"] == 0 and again["skipped"] == 4
+    assert again["ran"] == 2 and again["skipped"] == 2  # the failed jobs run again, the others not
+    jobs[0].path(out).write_text("{truncated")
+    assert run_grid(jobs[:2], out, progress=False)["ran"] == 1  # an unreadable result too
 
 
 def test_evaluate_command_end_to_end(tmp_path, toy_file, saved_model, capsys):

@@ -56,7 +56,7 @@ def _run(args, jobs: list[Job], row) -> int:
         rec = read_result(job.path(args.output))
         print(row(job, rec) if rec["status"] == "ok" else f"{job.model} | {job.task} | {job.key or ''} | "
               f"FAILED: {rec['error']}")
-    print(f"{summary['ran']} ran, {summary['skipped']} skipped (existing results), {len(summary['failed'])} failed; "
+    print(f"{summary['ran']} ran, {summary['skipped']} skipped (results exist), {len(summary['failed'])} failed; "
           f"results under {args.output}/", file=sys.stderr)
     return 1 if summary["failed"] else 0
 

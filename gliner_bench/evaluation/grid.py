@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import environment
-from ..results import make_record, result_path, write_json_atomic
+from ..results import ResultsError, make_record, read_result, result_path, write_json_atomic
 from . import harness
 from .tasks import get_task, load_split
 
@@ -153,14 +153,22 @@ def _run(experiment: str, model, task, a: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- the grid
+def _succeeded(path: Path) -> bool:
+    try:
+        return path.is_file() and read_result(path).get("status") == "ok"
+    except ResultsError:
+        return False
+
+
 def run_grid(jobs: Sequence[Job], output: str | Path, backend: str = "local", ray_address: str | None = None,
              overwrite: bool = False, progress: bool = True,
              on_record: Callable[[Job, dict], None] | None = None) -> dict:
-    """Run the jobs whose results are missing (all with ``overwrite``); returns counts and failures."""
-    todo = [j for j in jobs if overwrite or not j.path(output).is_file()]
+    """Run the jobs without a successful result (all with ``overwrite``): a missing, unreadable or failed
+    result runs again. Returns counts and failures."""
+    todo = [j for j in jobs if overwrite or not _succeeded(j.path(output))]
     skipped = len(jobs) - len(todo)
     if skipped:
-        log.info("%d of %d results exist already: skipped (--overwrite to rerun)", skipped, len(jobs))
+        log.info("%d of %d jobs have a successful result already: skipped (--overwrite to rerun)", skipped, len(jobs))
     failed = []
 
     def done(job: Job, record: dict) -> None:
