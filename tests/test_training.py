@@ -97,9 +97,11 @@ def test_training_learns_the_training_data(tiny_backbone, token, bi, tmp_path):
         extra["labels_encoder"] = tiny_backbone
     model = make_model(tiny_backbone, embed_ent_token=False, **extra)
     before = f1(model)
-    # a bi-encoder's label encoder trains at the head rate: lower it, and give it more steps
-    cfg = TrainConfig(steps=250 if bi else 120, batch_size=5, lr_encoder=3e-3, lr_head=3e-3 if bi else 1e-2,
-                      warmup_ratio=0.1, save_every=60, group_by_length=False)
+    # A bi-encoder's label encoder trains at the head rate: lower it, and give it more steps. Scored against the
+    # batch's shared label pool, the bi token model needs the text encoder faster (seeds 0-3 reach F1 0.62-1.0 at 3e-3,
+    # 0.94-1.0 at 1e-2); the bi span model does better at 3e-3.
+    cfg = TrainConfig(steps=250 if bi else 120, batch_size=5, lr_encoder=1e-2 if bi and token else 3e-3,
+                      lr_head=3e-3 if bi else 1e-2, warmup_ratio=0.1, save_every=60, group_by_length=False)
     result = train(model, DATA, tmp_path / "run", cfg, progress=False)
     losses = [h["loss"] for h in result["history"]]
     assert sum(losses[-5:]) < 0.1 * sum(losses[:5])
