@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from gliner_bench.evaluation import harness
 from gliner_bench.evaluation.data import DataError, Example, bio_spans, read_file
@@ -296,3 +297,50 @@ def test_relex_models_get_strict_relation_f1(tiny_backbone):
     assert figures["relation_types"] == ["works for"] and figures["gold"] == 1
     assert figures["predicted"] >= 1  # at threshold 0 every decoded pair is a relation
     assert harness.relation_f1(model, TOY, EXAMPLES) is None  # no gold relations: nothing to score
+
+
+def _built(tmp_path, monkeypatch, rows):
+    import hashlib
+
+    directory = tmp_path / "built"
+    directory.mkdir()
+    body = "".join(json.dumps(r) + "\n" for r in rows)
+    (directory / "heldout.jsonl").write_text(body, encoding="utf-8")
+    manifest = {"files": {"heldout.jsonl": {"sha256": hashlib.sha256(body.encode()).hexdigest()}},
+                "paraphrases": {"PERSON": ["person", "human"], "GPE": ["location", "place"]}}
+    (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setenv("GLINER_BENCH_DATA", str(directory))
+    return directory
+
+
+def test_built_tasks_read_the_checked_heldout_split_and_the_spacy_subset(tmp_path, monkeypatch):
+    rows = [{"tokenized_text": ["Ada", "met", "a", "human", "in", "Paris"],
+             "ner": [[0, 0, "person"], [3, 3, "human"], [5, 5, "location"], [2, 3, "mammal"]],
+             "relations": [[0, 2, "located in"]]}]
+    directory = _built(tmp_path, monkeypatch, rows)
+    every = get_task("built_heldout")
+    assert sorted(every.labels) == ["human", "location", "mammal", "person"] and len(every.revision) == 64
+    assert load_split(every, "test")[0].relations == [(0, 2, "located in")]
+    spacy = get_task("built_heldout_spacy")
+    assert sorted(spacy.labels) == ["location", "person"]  # first paraphrases only
+    (ex,) = load_split(spacy, "test")
+    assert ex.entities == [(0, 0, "person"), (5, 5, "location")] and ex.relations == []
+    (directory / "heldout.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(DataError, match="SHA-256 differs from the manifest; rebuild it with `gliner-bench build-data"):
+        load_split(every, "test")
+    monkeypatch.setenv("GLINER_BENCH_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="does not exist: run `gliner-bench build-data --output"):
+        get_task("built_heldout")
+
+
+def test_results_name_the_weights_of_a_bundled_default_by_their_hash():
+    import hashlib
+    from types import SimpleNamespace
+
+    from gliner_bench.evaluation.grid import model_info
+    from gliner_bench.loading import bundled_names, bundled_path
+
+    name = bundled_names()[0]
+    model = SimpleNamespace(config=SimpleNamespace(architecture="A", model_name="b"), model=torch.nn.Linear(2, 2))
+    info = model_info(f"bundled:{name}", model)
+    assert info["weights_sha256"] == hashlib.sha256((bundled_path(name) / "delta.safetensors").read_bytes()).hexdigest()

@@ -87,8 +87,10 @@ def load_cached(spec: str, device: str = "cpu"):
 def model_info(spec: str, model) -> dict:
     info = {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
             "parameters": sum(p.numel() for p in model.model.parameters()), "revision": None, "weights_sha256": None}
-    path = Path(spec)
-    for name in ("model.safetensors", "pytorch_model.bin"):
+    from ..loading import BUNDLED_PREFIX, bundled_path
+
+    path = bundled_path(spec.removeprefix(BUNDLED_PREFIX)) if spec.startswith(BUNDLED_PREFIX) else Path(spec)
+    for name in ("model.safetensors", "pytorch_model.bin", "delta.safetensors"):
         if (path / name).is_file():
             digest = hashlib.sha256()
             with open(path / name, "rb") as f:

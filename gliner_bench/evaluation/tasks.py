@@ -11,13 +11,18 @@ Sources:
   parquet conversion (``refs/convert/parquet``). CrossNER is pinned to a commit of that branch; the others name
   the branch itself (not pinned: this project is built offline and could not look their commits up -- pin
   them before publishing figures on them; ``Task.pinned`` says which are);
+- ``built``: the held-out split that ``gliner-bench build-data`` wrote (``$GLINER_BENCH_DATA``, default
+  ``data/built``), checked against the SHA-256 its manifest recorded (the task's revision);
 - ``file``: a local file in one of the formats of ``evaluation.data``.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
+import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,14 +118,57 @@ TASKS: dict[str, Task] = {
 }
 
 
+# The built corpus's held-out split (sentences and type names kept out of training): every type name, or only
+# the canonical names of the 18 spaCy types (17 names: GPE and LOC are both "location"), without relations.
+BUILT_DATA_ENV = "GLINER_BENCH_DATA"
+BUILT_TASKS = {"built_heldout": "every type name of the held-out split, with its relations",
+               "built_heldout_spacy": "only the canonical names of the spaCy types"}
+
+
+def built_dir() -> Path:
+    return Path(os.environ.get(BUILT_DATA_ENV) or "data/built")
+
+
+def built_task(name: str) -> Task:
+    """``built_heldout`` or ``built_heldout_spacy``, from the built data (see ``BUILT_TASKS``)."""
+    directory = built_dir()
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise DataError(f"Task {name} reads the built corpus, but {manifest_path} does not exist: run "
+                        f"`gliner-bench build-data --output {directory}` (or set {BUILT_DATA_ENV} to its directory).")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    sha = manifest["files"]["heldout.jsonl"]["sha256"]
+    keep = {names[0] for names in manifest["paraphrases"].values()} if name == "built_heldout_spacy" else None
+    examples = _built_examples(directory, sha, keep)
+    labels = sorted({label for ex in examples for *_, label in ex.entities})
+    return Task(name, "built:heldout.jsonl", {x: x for x in labels}, revision=sha, nested=True,
+                license="Brown corpus, nlp-corpus and WordNet texts; silver labels (see the manifest)",
+                domain="general (built corpus)", notes=BUILT_TASKS[name])
+
+
+def _built_examples(directory: Path, sha: str, keep: set[str] | None) -> list[Example]:
+    path = directory / "heldout.jsonl"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    if digest != sha:
+        raise DataError(f"{path}: {'missing' if digest is None else 'its SHA-256 differs from the manifest'}; "
+                        f"rebuild it with `gliner-bench build-data --output {directory}`.")
+    examples = read_file(path, nested=True)
+    if keep is None:
+        return examples
+    return [Example(ex.tokens, [e for e in ex.entities if e[2] in keep]) for ex in examples]
+
+
 def get_task(name: str) -> Task:
     if name in TASKS:
         return TASKS[name]
+    if name in BUILT_TASKS:
+        return built_task(name)
     if Path(name).is_file():
         return local_task(name)
-    close = difflib.get_close_matches(name, list(TASKS), n=3, cutoff=0.4)
+    known = [*TASKS, *BUILT_TASKS]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.4)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    raise KeyError(f"Unknown task {name!r}.{hint} Registered: {', '.join(sorted(TASKS))}; or pass a file path.")
+    raise KeyError(f"Unknown task {name!r}.{hint} Registered: {', '.join(sorted(known))}; or pass a file path.")
 
 
 def local_task(path: str, nested: bool = True, name: str | None = None) -> Task:
@@ -145,6 +193,9 @@ def load_split(task: Task, split: str) -> list[Example]:
             examples = [ex for i, ex in enumerate(examples) if (i % 5 == 0) == (split == "dev")]
     elif kind == "hub":
         examples = _hub_examples(task, rest, split)
+    elif kind == "built":
+        keep = None if task.name == "built_heldout" else set(task.labels)
+        examples = _built_examples(built_dir(), task.revision, keep)
     else:
         raise DataError(f"Task {task.name}: unknown source kind {kind!r}.")
     if not examples:
