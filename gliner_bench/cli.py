@@ -1,4 +1,5 @@
-"""``gliner-bench`` command line: predict, info, and the benchmarks (evaluate, scale, throughput)."""
+"""``gliner-bench`` command line: predict, info, the benchmarks (evaluate, scale, throughput), training
+(build-data, train) and the leaderboard."""
 
 from __future__ import annotations
 
@@ -103,6 +104,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .leaderboard.publish import build
+
+    written, notes = build(args.root, results=args.results, output=args.output, readme=args.readme)
+    for note in notes:
+        print(note, file=sys.stderr)
+    print(f"wrote {len(written)} files under {args.output or args.root}/: {', '.join(p.name for p in written)}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = load_model(args.model, "cpu")
     cfg = model.config
@@ -173,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-resume", action="store_true", help="start over even if checkpoints exist")
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("leaderboard", help="regenerate the leaderboard tables and figures from results files")
+    sp.add_argument("--root", default="leaderboards", help="holds models.json and reported.csv (default leaderboards)")
+    sp.add_argument("--results", default=None, help="results directory (default <root>/results)")
+    sp.add_argument("--output", default=None, help="where the tables and figures go (default <root>)")
+    sp.add_argument("--readme", default=None, help="also write the headline table into this file's marked block "
+                    "(the repository's README.md)")
+    sp.set_defaults(func=cmd_leaderboard)
 
     sp = sub.add_parser("info", help="architecture and size of a checkpoint")
     add_model(sp)

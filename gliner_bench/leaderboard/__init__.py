@@ -1,0 +1,1 @@
+"""Leaderboards: tables and figures regenerated from results files (``gliner-bench leaderboard``)."""

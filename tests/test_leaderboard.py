@@ -1,0 +1,185 @@
+"""Leaderboards: reading results directories (bad files, duplicates), the tables, and regeneration."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gliner_bench.cli import main
+from gliner_bench.leaderboard.collect import collect
+from gliner_bench.leaderboard.publish import GENERATED, README_END, README_START, LeaderboardError, build
+from gliner_bench.leaderboard.tables import f1_frame, headline, scale_frame, to_markdown
+from gliner_bench.results import make_record, result_path, write_json_atomic
+
+ENV = {"date": "2026-12-01T10:00:00+00:00", "device": "cpu", "device_name": "test cpu", "torch_threads": 2,
+       "torch": "2.13.0", "transformers": "5.0", "gliner_bench": "0.1.0"}
+
+
+def model(name, arch, params=46_000_000):
+    return {"id": name, "architecture": arch, "parameters": params}
+
+
+def evaluate(name, arch, task, f1, date=ENV["date"]):
+    figures = {"at_0.5": {"micro": {"precision": f1, "recall": f1, "f1": f1}, "macro_f1": f1, "per_label": {}},
+               "relations_at_0.5": None}
+    return make_record("evaluate", model(name, arch), {"name": task}, {"batch_size": 8}, figures, ENV | {"date": date})
+
+
+def scale(name, arch, k, f1):
+    figures = {"k": k, "micro": {"f1": f1}, "macro_f1": f1, "distractor_predictions": 3, "texts_per_second": 10.0 / k}
+    return make_record("scale", model(name, arch), {"name": "wnut16"}, {"k": k, "batch_size": 8}, figures, ENV)
+
+
+def speed(name, arch, texts_per_second, labels=None):
+    figures = {"texts": 64, "labels": labels or 10, "batch_size": 8, "repeats": 3,
+               "texts_per_second": texts_per_second, "tokens_per_second": 30 * texts_per_second,
+               "latency_p50_s": 0.1, "latency_p95_s": 0.2, "dtype": "float32"}
+    args = {"batch_size": 8} | ({"labels": labels} if labels else {})
+    return make_record("throughput", model(name, arch), {"name": "wnut16"}, args, figures, ENV)
+
+
+def write(root: Path, record: dict, name: str | None = None) -> Path:
+    a = record["arguments"]
+    key = f"k{a['k']}" if "k" in a else (f"b8-l{a.get('labels', 'task')}" if record["experiment"] == "throughput"
+                                         else None)
+    path = result_path(root, record["experiment"], record["model"]["id"], record["task"]["name"], key)
+    if name:
+        path = path.with_name(name)
+    return write_json_atomic(path, record)
+
+
+@pytest.fixture
+def board(tmp_path):
+    """A leaderboard root: two models on two tasks, a label-scaling curve each, throughput, declarations."""
+    root = tmp_path / "board"
+    results = root / "results"
+    write(results, evaluate("uni", "UniEncoderSpan", "wnut16", 0.30))
+    write(results, evaluate("uni", "UniEncoderSpan", "heldout", 0.50))
+    write(results, evaluate("bi", "BiEncoderSpan", "wnut16", 0.40))
+    write(results, evaluate("bi", "BiEncoderSpan", "heldout", 0.60))
+    for k, (u, b) in {10: (0.30, 0.40), 100: (0.10, 0.35)}.items():
+        write(results, scale("uni", "UniEncoderSpan", k, u))
+        write(results, scale("bi", "BiEncoderSpan", k, b))
+    write(results, speed("uni", "UniEncoderSpan", 12.0))
+    write(results, speed("bi", "BiEncoderSpan", 30.0))
+    write(results, speed("bi", "BiEncoderSpan", 25.0, labels=100))
+    (root / "models.json").write_text(json.dumps({
+        "uni": {"training_data": "built corpus", "seen_tasks": ["heldout"]},
+        "bi": {"training_data": "built corpus", "seen_tasks": ["heldout"]}}), encoding="utf-8")
+    (root / "reported.csv").write_text("source,model,params,benchmark,metric,value,note\n"
+                                       "Paper A (arXiv 0000.00000),GLiNER-L,0.3B,CrossNER AI,micro-F1,57.2,\n",
+                                       encoding="utf-8")
+    return root
+
+
+def test_bad_files_are_named_and_skipped_and_the_newest_of_a_cell_is_kept(board):
+    results = board / "results"
+    (results / "evaluate" / "corrupt.json").write_text('{"schema_version": 1, "pack', encoding="utf-8")
+    (results / "evaluate" / "foreign.json").write_text('{"accuracy": 0.9}', encoding="utf-8")
+    failed = make_record("evaluate", {"id": "x"}, {"name": "wnut16"}, {}, None, ENV, error="RuntimeError: boom")
+    write_json_atomic(results / "evaluate" / "failed.json", failed)
+    write(results, evaluate("uni", "UniEncoderSpan", "wnut16", 0.99, date="2026-11-01T00:00:00+00:00"), "old.json")
+    write(results, evaluate("bi", "BiEncoderSpan", "wnut16", 0.45, date="2026-12-02T00:00:00+00:00"), "new.json")
+    got = collect(results)
+    notes = "\n".join(got.notes)
+    assert "skipped evaluate/corrupt.json: not a readable JSON" in notes
+    assert "skipped evaluate/foreign.json: not a gliner-bench results file" in notes
+    assert "skipped evaluate/failed.json: the run failed (RuntimeError: boom)" in notes
+    assert "kept evaluate/uni__wnut16.json (2026-12-01T10:00:00+00:00) over evaluate/old.json" in notes
+    assert "kept evaluate/new.json (2026-12-02T00:00:00+00:00) over evaluate/bi__wnut16.json" in notes
+    f1 = {(r["model"]["id"], r["task"]["name"]): r["figures"]["at_0.5"]["micro"]["f1"]
+          for r in got.records if r["experiment"] == "evaluate"}
+    assert f1 == {("uni", "wnut16"): 0.30, ("uni", "heldout"): 0.50, ("bi", "wnut16"): 0.45, ("bi", "heldout"): 0.60}
+
+
+def test_the_f1_table_has_per_task_scores_means_zero_shot_flags_and_throughput(board):
+    records = collect(board / "results").records
+    frame = f1_frame(records, {"uni": {"seen_tasks": ["heldout"]}})
+    assert frame["model"].tolist() == ["bi", "uni"]  # by mean F1
+    uni = frame.set_index("model").loc["uni"]
+    assert uni["F1 wnut16"] == 30.0 and uni["F1 heldout"] == 50.0 and uni["F1 mean"] == 40.0
+    assert uni["zero-shot wnut16"] is True and uni["zero-shot heldout"] is False
+    assert uni["texts/s"] == 12.0 and uni["parameters_M"] == 46.0
+    bi = frame.set_index("model").loc["bi"]
+    assert bi["zero-shot wnut16"] is None  # "bi" declares nothing
+    assert bi["texts/s"] == 30.0  # the task's own labels, not the 100-label run
+    table = to_markdown(headline(frame))
+    assert "| bi | BiEncoderSpan | 60.0? | 40.0? | 50.0 |" in table
+    assert "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in table
+    curve = scale_frame(records)
+    assert curve[curve.model == "bi"]["F1"].tolist() == [40.0, 35.0]
+
+
+def test_build_writes_every_generated_file_identically_twice(board, tmp_path):
+    written, notes = build(board)
+    assert sorted(p.name for p in written) == sorted(GENERATED) and notes == []
+    first = {name: (board / name).read_bytes() for name in GENERATED}
+    build(board, output=tmp_path / "again")
+    assert {name: (tmp_path / "again" / name).read_bytes() for name in GENERATED} == first
+    md = first["leaderboard.md"].decode()
+    assert "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in md and "k=100" in md
+    reported = first["reported.md"].decode()
+    assert "## Paper A (arXiv 0000.00000)" in reported and "57.2" in reported and "57.2" not in md
+    html = first["f1_vs_labels.html"].decode()
+    assert 'src="plotly.min.js"' in html and "cdn" not in html.lower() and '"bi (bi) on wnut16"' in html
+
+
+def test_the_readme_block_between_the_markers_is_replaced_and_nothing_else(board, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nintro\n\n{README_START}\nold table\n{README_END}\n\n## Next\n", encoding="utf-8")
+    written, notes = build(board, readme=readme)
+    text = readme.read_text(encoding="utf-8")
+    assert readme in written and text.startswith("# Title\n\nintro\n\n") and text.endswith(f"{README_END}\n\n## Next\n")
+    assert "old table" not in text and "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in text
+    assert "[board/leaderboard.md](board/leaderboard.md)" in text  # linked relative to the README
+    plain = tmp_path / "plain.md"
+    plain.write_text("no markers\n", encoding="utf-8")
+    _, notes = build(board, readme=plain)
+    assert plain.read_text(encoding="utf-8") == "no markers\n" and any("no <!-- leaderboard:start" in n for n in notes)
+
+
+def test_reported_figures_without_a_source_are_refused(board):
+    (board / "reported.csv").write_text("source,model,params,benchmark,metric,value,note\n"
+                                        ",GLiNER-L,0.3B,AI,F1,57.2,\n", encoding="utf-8")
+    with pytest.raises(LeaderboardError, match="no source or no value"):
+        build(board)
+    (board / "reported.csv").write_text("model,value\nx,1\n", encoding="utf-8")
+    with pytest.raises(LeaderboardError, match="missing"):
+        build(board)
+
+
+def test_cli_reports_skipped_files_and_a_missing_results_directory(board, tmp_path, capsys):
+    (board / "results" / "scale" / "junk.json").write_text("[]", encoding="utf-8")
+    assert main(["leaderboard", "--root", str(board)]) == 0
+    out = capsys.readouterr()
+    assert "skipped scale/junk.json" in out.err and "wrote 9 files" in out.out
+    shutil.rmtree(board / "results")
+    assert main(["leaderboard", "--root", str(board)]) == 2
+    assert "no such results directory" in capsys.readouterr().err
+
+
+def test_the_committed_leaderboards_are_what_their_results_generate(tmp_path):
+    """The files under leaderboards/ are generated, never edited: regenerating them from the committed results
+    changes nothing. (The figures embed plotly's output: compared only when the installed plotly writes the
+    same plotly.js as the one committed.)"""
+    from plotly.offline import get_plotlyjs
+
+    repo = Path(__file__).resolve().parent.parent
+    root = repo / "leaderboards"
+    assert (root / "results").is_dir(), "leaderboards/results is missing: run scripts/leaderboards.sh"
+    readme = tmp_path / "README.md"
+    shutil.copy(repo / "README.md", readme)
+    build(root, output=tmp_path, readme=readme)
+    assert readme.read_text(encoding="utf-8") == (repo / "README.md").read_text(encoding="utf-8").replace(
+        "](leaderboards/leaderboard.md)", "](leaderboard.md)"), "README.md's headline table is stale: run " \
+        "`gliner-bench leaderboard --readme README.md`"
+    same_plotly = (root / "plotly.min.js").read_text(encoding="utf-8") == get_plotlyjs()
+    for name in GENERATED:
+        if name.endswith((".html", ".js")) and not same_plotly:
+            continue
+        assert (tmp_path / name).read_bytes() == (root / name).read_bytes(), (
+            f"leaderboards/{name} differs from what its results generate: run `gliner-bench leaderboard` "
+            "and commit the result")
