@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from gliner_bench import GLiNER
 from gliner_bench.decoding import RelationCandidate, Span, attach_relations, merge_window_relations
@@ -241,3 +242,16 @@ def test_attention_heads_with_no_entity_candidate(case):
     model = GLiNER.from_pretrained(FIXTURES / case)
     entities, relations = model.inference(["Paris", TEXT], LABELS, relations=RELATIONS, threshold=0.999999)
     assert relations == [[], []] and all(e["score"] > 0.999999 for e in entities[1])
+
+
+def test_mlp_adjacency_in_blocks_equals_the_concatenated_formula(monkeypatch):
+    from gliner_bench.modeling import relation_layers
+
+    torch.manual_seed(0)
+    layer = relation_layers.MLPAdjacency(8)
+    x, mask = torch.randn(2, 7, 8), torch.tensor([[1] * 7, [1] * 4 + [0] * 3], dtype=torch.bool)
+    pairs = torch.cat([x[:, :, None].expand(2, 7, 7, 8), x[:, None].expand(2, 7, 7, 8)], dim=-1)  # (B, E, E, 2D)
+    want = torch.sigmoid(layer.mlp(pairs).squeeze(-1)) * relation_layers.pair_mask(mask)
+    monkeypatch.setattr(relation_layers, "ADJACENCY_BLOCK", 2 * 7 * 8 * 3)  # blocks of 3 rows
+    assert torch.allclose(layer(x, mask), want, atol=1e-6)
+    assert layer(x[:, :0], mask[:, :0]).shape == (2, 0, 0)

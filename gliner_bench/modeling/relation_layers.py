@@ -14,6 +14,9 @@ import torch.nn.functional as F
 from torch import fft, nn
 
 
+ADJACENCY_BLOCK = 1 << 24  # floats of (B, rows, E, D) pair activations an MLP adjacency computes at once
+
+
 def pair_mask(mask: torch.Tensor) -> torch.Tensor:
     """(B, E) entity mask -> (B, E, E) float mask of edges between real entities."""
     m = mask.float()
@@ -40,9 +43,17 @@ class MLPAdjacency(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, 1))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # mlp.0 on cat(x_i, x_j) is W_head x_i + W_tail x_j + b: project each entity once, then add the pairs in
+        # blocks of rows, so memory stays bounded (B, rows, E, D) instead of (B, E, E, 2D) for E candidates.
         B, E, D = x.shape
-        pairs = torch.cat([x[:, :, None].expand(B, E, E, D), x[:, None].expand(B, E, E, D)], dim=-1)  # (B, E, E, 2D)
-        return torch.sigmoid(self.mlp(pairs).squeeze(-1)) * pair_mask(mask)
+        first, second = self.mlp[0], self.mlp[2]
+        head = F.linear(x, first.weight[:, :D], first.bias)  # (B, E, D)
+        tail = F.linear(x, first.weight[:, D:])  # (B, E, D)
+        rows = max(1, ADJACENCY_BLOCK // max(1, B * E * D))
+        scores = [second(torch.relu(head[:, lo:lo + rows, None] + tail[:, None])).squeeze(-1)  # (B, rows, E)
+                  for lo in range(0, E, rows)]
+        logits = torch.cat(scores, dim=1) if scores else x.new_zeros(B, 0, E)
+        return torch.sigmoid(logits) * pair_mask(mask)
 
 
 class AttentionAdjacency(nn.Module):
