@@ -174,7 +174,7 @@ def test_the_committed_leaderboards_are_what_their_results_generate(tmp_path):
     shutil.copy(repo / "README.md", readme)
     build(root, output=tmp_path, readme=readme)
     assert readme.read_text(encoding="utf-8") == (repo / "README.md").read_text(encoding="utf-8").replace(
-        "](leaderboards/leaderboard.md)", "](leaderboard.md)"), "README.md's headline table is stale: run " \
+        "[leaderboards/leaderboard.md](leaderboards/leaderboard.md)", "[leaderboard.md](leaderboard.md)"), "README.md's headline table is stale: run " \
         "`gliner-bench leaderboard --readme README.md`"
     same_plotly = (root / "plotly.min.js").read_text(encoding="utf-8") == get_plotlyjs()
     for name in GENERATED:

@@ -80,7 +80,11 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
         parts.append("\nTraining data, as declared:\n\n" + "\n".join(declared) + "\n")
     if len(scale):
         parts.append("\n## F1 against the number of candidate labels\n\n[figure](f1_vs_labels.html) · "
-                     "[throughput](throughput_vs_labels.html) · [all figures as CSV](scale.csv)\n\n")
+                     "[throughput](throughput_vs_labels.html) · [all figures as CSV](scale.csv)\n\n"
+                     "Micro-F1 x100 on the task's gold types when the prompt holds k labels: the gold types plus "
+                     "seeded distractors (below the task's number of types, a seeded subset of them, so those "
+                     "points score fewer types). Uni-encoders put every label in the text's window; bi-encoders "
+                     "encode labels apart.\n\n")
         wide = scale.pivot_table(index=["model", "task"], columns="labels", values="F1", aggfunc="first")
         wide.columns = [f"k={k}" for k in wide.columns]
         parts.append(tables.to_markdown(wide.reset_index()))
