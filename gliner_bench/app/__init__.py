@@ -1,0 +1,25 @@
+"""The Gradio app: ``build_app()`` returns the ``gr.Blocks``; ``launch()`` serves it (``app.py``, ``gliner-bench demo``)."""
+
+from __future__ import annotations
+
+
+def build_app(pool=None, leaderboards=None):
+    from .ui import build_app as _build
+
+    return _build(pool, leaderboards)
+
+
+def launch(models: str | None = None, bundled: bool = True, host: str | None = None, port: int | None = None,
+           **kwargs):
+    """Build the app on the bundled defaults plus ``models`` (``name=spec,...``; default
+    ``$GLINER_BENCH_APP_MODELS``) and serve it. Blocks until stopped unless ``prevent_thread_lock=True``."""
+    from .models import ModelPool
+
+    pool = ModelPool.from_config(models, bundled=bundled)
+    pool.preload()
+    demo = build_app(pool)
+    demo.launch(server_name=host, server_port=port, show_error=False, footer_links=["gradio", "settings"], **kwargs)
+    return demo
+
+
+__all__ = ["build_app", "launch"]

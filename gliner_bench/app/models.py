@@ -1,0 +1,124 @@
+"""The app's models: the bundled defaults plus any configured checkpoints, loaded lazily, one lock each.
+
+Configure extra checkpoints with ``GLINER_BENCH_APP_MODELS`` (or ``gliner-bench demo --models``): a comma-separated
+list of ``spec`` or ``name=spec``, where a spec is what ``gliner_bench.loading.load_model`` takes (a checkpoint
+directory, a hub id, ``bundled:<name>``). Only the architecture is read at start-up; weights load on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from .. import checkpoint as ckpt
+from ..loading import BUNDLED_PREFIX, bundled_names, bundled_path, load_model
+
+log = logging.getLogger(__name__)
+ENV_MODELS = "GLINER_BENCH_APP_MODELS"
+# the order of the columns: the architecture table of the README
+_ORDER = {arch: i for i, arch in enumerate(("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken",
+                                             "UniEncoderSpanDecoder", "UniEncoderTokenDecoder",
+                                             "UniEncoderSpanRelex", "UniEncoderTokenRelex"))}
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str  # what the UI calls it
+    spec: str  # what load_model takes
+    architecture: str
+    family: str  # uni / bi / decoder / relex
+
+
+def parse_model_list(value: str | None) -> list[tuple[str, str]]:
+    """``"mine=runs/x/final, bundled:uni-span"`` -> ``[("mine", "runs/x/final"), ("uni-span", "bundled:uni-span")]``."""
+    out = []
+    for item in (value or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, spec = item.rpartition("=") if "=" in item else ("", "", item)
+        name = name.strip() or spec.strip().removeprefix(BUNDLED_PREFIX).rstrip("/").split("/")[-1]
+        out.append((name, spec.strip()))
+    return out
+
+
+def _entry(name: str, spec: str) -> ModelEntry:
+    """Reads the checkpoint's config only (a hub id downloads its files, not yet its weights into memory)."""
+    directory = (bundled_path(spec[len(BUNDLED_PREFIX):]) if spec.startswith(BUNDLED_PREFIX)
+                 else ckpt.resolve_checkpoint_dir(spec))
+    config = ckpt.read_config(directory)
+    return ModelEntry(name, spec, config.architecture, config.family)
+
+
+class ModelPool:
+    """Name -> lazily loaded ``GLiNER``. ``run(name, fn)`` calls ``fn(model)`` under that model's lock, so
+    concurrent requests share one copy of the weights and never interleave inside one model."""
+
+    def __init__(self, entries: list[ModelEntry], device: str = "cpu"):
+        names = [e.name for e in entries]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Two app models share a name: {names}; give them distinct names (name=spec).")
+        self.entries = {e.name: e for e in entries}
+        self.device = device
+        self._models: dict[str, object] = {}
+        self._locks = {name: threading.Lock() for name in names}
+        self.load_seconds: dict[str, float] = {}
+
+    @classmethod
+    def from_config(cls, extra: str | None = None, bundled: bool = True, device: str = "cpu") -> ModelPool:
+        """The bundled defaults (in architecture order) and the checkpoints named by ``extra`` or
+        ``$GLINER_BENCH_APP_MODELS``."""
+        specs = [(n, f"{BUNDLED_PREFIX}{n}") for n in bundled_names()] if bundled else []
+        specs += parse_model_list(extra if extra is not None else os.environ.get(ENV_MODELS))
+        entries, seen = [], set()
+        for name, spec in specs:
+            if name in seen:
+                continue
+            seen.add(name)
+            entries.append(_entry(name, spec))
+        entries.sort(key=lambda e: (not e.spec.startswith(BUNDLED_PREFIX), _ORDER.get(e.architecture, 99)))
+        if not entries:
+            raise ValueError("No models to serve: no bundled default is installed and none is configured; pass "
+                             f"checkpoints with --models or ${ENV_MODELS}, e.g. mine=runs/uni-span/final.")
+        return cls(entries, device)
+
+    def names(self, family: str | None = None) -> list[str]:
+        return [n for n, e in self.entries.items() if family is None or e.family == family]
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._models
+
+    def get(self, name: str):
+        if name not in self.entries:
+            raise ValueError(f"Unknown model {name!r}; this app serves: {', '.join(self.entries)}.")
+        if name not in self._models:
+            with self._locks[name]:
+                if name not in self._models:
+                    start = time.perf_counter()
+                    self._models[name] = load_model(self.entries[name].spec, device=self.device)
+                    self.load_seconds[name] = time.perf_counter() - start
+                    log.info("loaded %s (%s) in %.1f s", name, self.entries[name].spec, self.load_seconds[name])
+        return self._models[name]
+
+    def preload(self, background: bool = True) -> threading.Thread | None:
+        """Load every model now (in a daemon thread by default) so the first visitor does not wait for it."""
+        def load_all():
+            for name in self.entries:
+                try:
+                    self.get(name)
+                except Exception:
+                    log.exception("could not preload %s", name)
+        if not background:
+            load_all()
+            return None
+        thread = threading.Thread(target=load_all, name="gliner-bench-preload", daemon=True)
+        thread.start()
+        return thread
+
+    def run(self, name: str, fn):
+        model = self.get(name)
+        with self._locks[name]:
+            return fn(model)
