@@ -117,6 +117,21 @@ def test_a_configured_checkpoint_that_is_not_one_fails_at_start_with_its_name(tm
         ModelPool.from_config(f"broken={tmp_path}", bundled=False)
 
 
+def test_a_configured_checkpoint_directory_joins_the_bundled_defaults():
+    from gliner_bench.loading import bundled_path
+
+    pool = ModelPool.from_config(f"mine={bundled_path('uni-span')}")
+    assert pool.names()[-1] == "mine" and pool.entries["mine"].architecture == "UniEncoderSpan"
+    assert ModelPool.from_config(f"mine={bundled_path('uni-span')}", bundled=False).names() == ["mine"]
+
+
+def test_the_demo_command_names_a_bad_checkpoint_and_exits(tmp_path, capsys):
+    from gliner_bench.cli import main
+
+    assert main(["demo", "--no-bundled", "--models", f"x={tmp_path / 'none'}"]) == 2
+    assert "neither a checkpoint directory nor" in capsys.readouterr().err
+
+
 def test_two_models_with_one_name_are_refused():
     with pytest.raises(ValueError, match="distinct names"):
         ModelPool([ModelEntry("a", "bundled:uni-span", "UniEncoderSpan", "uni")] * 2)
@@ -203,6 +218,32 @@ def test_discovery_needs_a_decoder_model(pool):
         service.discover(pool, ["uni-span"], TEXT, LABELS, 0.5)
     with pytest.raises(InputError, match="1 to 5"):
         service.discover(pool, ["uni-span"], TEXT, LABELS, 0.5, num_sequences=9)
+
+
+def test_discovery_names_each_entity_with_the_decoder(pool):
+    decoders = pool.names("decoder")
+    if not decoders:
+        pytest.skip("no bundled decoder model")
+    outs = service.discover(pool, decoders, TEXT, LABELS, 0.3, num_sequences=2)
+    for out in outs:
+        assert out.error is None and out.entities, out
+        _check_offsets(TEXT, out.entities, LABELS)
+        for e in out.entities:
+            assert 1 <= len(e["generated_labels"]) <= 2 and all(isinstance(g, str) for g in e["generated_labels"])
+    (constrained,) = service.discover(pool, decoders[:1], TEXT, LABELS, 0.3, constraints=["human", "place"])
+    assert {g for e in constrained.entities for g in e["generated_labels"]} <= {"human", "place"}
+
+
+def test_the_leaderboard_tabs_read_the_published_tables_and_say_when_there_are_none(tmp_path):
+    from gliner_bench.app import leaderboard_view
+
+    board = leaderboard_view.load(leaderboard_view.REPO_LEADERBOARDS)
+    assert board.missing is None and len(board.headline()) == len(board.f1) >= 1
+    assert board.f1_vs_labels() is not None and board.f1_vs_throughput() is not None
+    empty = leaderboard_view.load(tmp_path)
+    assert "gliner-bench leaderboard" in empty.missing and empty.f1_vs_labels() is None
+    (tmp_path / "f1.csv").write_bytes(b"\xff\xfe\x00garbage")
+    assert leaderboard_view.load(tmp_path).f1 is None
 
 
 def test_the_app_builds_with_every_tab(pool):

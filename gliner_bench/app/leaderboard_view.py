@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..leaderboard import figures
+from ..leaderboard import figures, tables
 
 REPO_LEADERBOARDS = Path(__file__).resolve().parents[2] / "leaderboards"
 
@@ -27,6 +27,9 @@ class LeaderboardView:
             return (f"No leaderboard found under {self.root.name}/: run `gliner-bench leaderboard` (or "
                     "`bash scripts/leaderboards.sh`) to generate it.")
         return None
+
+    def headline(self) -> pd.DataFrame | None:
+        return tables.headline(self.f1) if self.f1 is not None else None
 
     def f1_vs_labels(self):
         return figures.f1_vs_labels(self.scale) if self.scale is not None and len(self.scale) else None

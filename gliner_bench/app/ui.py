@@ -42,11 +42,13 @@ def _schema() -> str:
     return ", ".join(types)
 
 
-def _header(out: service.ModelOutput, what: str = "entities") -> str:
+def _header(out: service.ModelOutput) -> str:
     title = f"**{out.model}** · `{out.architecture}`"
     if out.error:
         return f"{title}  \n⚠️ {out.error}"
-    parts = [f"{out.seconds * 1000:.0f} ms", f"{len(out.entities)} {what}"]
+    parts = [f"{out.seconds * 1000:.0f} ms", f"{len(out.entities)} entities"]
+    if out.relations is not None:
+        parts.append(f"{len(out.relations)} relations")
     if out.load_seconds is not None:
         parts.append(f"loaded in {out.load_seconds:.1f} s on first use")
     line = " · ".join(parts)
@@ -111,8 +113,7 @@ class _Panels:
                                            color_map=render.color_map(labels, entities))
             if self.graphs:
                 rows = render.relation_rows(out.relations or [])
-                values += [gr.Column(visible=True), _header(out, "relations" if out.relations is not None
-                                                            else "entities"), highlight, rows,
+                values += [gr.Column(visible=True), _header(out), highlight, rows,
                            render.relation_graph(entities, out.relations or [], labels)]
             else:
                 values += [gr.Column(visible=True), _header(out), highlight,
@@ -267,8 +268,10 @@ def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
                 gr.Markdown("Measured here (2 CPU cores, fp32) on the bundled defaults, from the results files "
                             "under `leaderboards/results/`; micro-F1 at threshold 0.5, exact match. "
                             "Regenerate with `gliner-bench leaderboard`.")
-                gr.Dataframe(board.f1, label="F1 per task (zero-shot flag: the task's data unseen in training)",
+                gr.Dataframe(board.headline(), label="micro-F1 per task (*: the task's data was seen in training)",
                              interactive=False, wrap=True)
+                with gr.Accordion("every column (relation F1, zero-shot flags, throughput task)", open=False):
+                    gr.Dataframe(board.f1, interactive=False, wrap=True)
                 gr.Plot(board.f1_vs_throughput(), label="mean F1 against throughput")
                 if board.reported is not None:
                     gr.Markdown("### Reported in papers (not measured here; each figure with its source)")
