@@ -19,6 +19,6 @@ OUT=leaderboards/results
 common=(--models "$MODELS" --output "$OUT" --no-progress --threads "${THREADS:-0}" ${OVERWRITE:-})
 "$gb" evaluate "${common[@]}" --tasks wnut16,built_heldout_spacy,built_heldout
 "$gb" scale "${common[@]}" --tasks wnut16 --ks 1,2,4,8,16,32,64,128,256 --max-examples 200
-"$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 8 --label-counts 10,64,256 --max-examples 64
+"$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 8 --label-counts 16,64,256 --max-examples 64
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 1,8 --max-examples 64
 "$gb" leaderboard --readme README.md
