@@ -229,6 +229,9 @@ class LabelCache:
     def __len__(self) -> int:
         return len(self._store)
 
+    def __contains__(self, key: str) -> bool:  # no effect on the hit counts or the recency order
+        return key in self._store
+
 
 @dataclass
 class BiState:

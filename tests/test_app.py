@@ -190,11 +190,13 @@ def test_many_labels_reuses_the_bi_encoders_cached_label_embeddings(pool):
 
     schema = json.loads(resources.files("gliner_bench.data").joinpath("entity_types.json").read_text())["types"]
     assert len(schema) >= 100
-    cache = service.LabelEmbeddingCache()
-    first = service.many_labels(pool, ["bi-span", "uni-span"], TEXT, schema, 0.5, cache)
-    assert "encoded" in first[0].note and "prompted" in first[1].note
-    second = service.many_labels(pool, ["bi-span"], TEXT, schema, 0.5, cache)
-    assert "reused from the cache" in second[0].note and (cache.hits, cache.misses) == (1, 1)
+    pool.run("bi-span", lambda m: m.clear_label_cache())
+    first = service.many_labels(pool, ["bi-span", "uni-span"], TEXT, schema, 0.5)
+    assert f"{len(schema)} of {len(schema)} label embeddings encoded" in first[0].note
+    assert "prompted" in first[1].note
+    assert len(pool.get("bi-span").label_cache) >= len(schema)
+    second = service.many_labels(pool, ["bi-span"], TEXT, schema, 0.5)
+    assert "reused from the model's label cache" in second[0].note
     assert second[0].entities == first[0].entities
     for out in first:
         assert out.error is None

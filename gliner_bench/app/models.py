@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 from .. import checkpoint as ckpt
 from ..loading import BUNDLED_PREFIX, bundled_names, bundled_path, load_model
+from ..training.recipes import RECIPES
 
 log = logging.getLogger(__name__)
 ENV_MODELS = "GLINER_BENCH_APP_MODELS"
-# the order of the columns: the architecture table of the README
-_ORDER = {arch: i for i, arch in enumerate(("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken",
-                                             "UniEncoderSpanDecoder", "UniEncoderTokenDecoder",
-                                             "UniEncoderSpanRelex", "UniEncoderTokenRelex"))}
+_ORDER = {arch: i for i, arch in enumerate(RECIPES)}  # the columns' order: the recipes' (README's) order
 
 
 @dataclass(frozen=True)

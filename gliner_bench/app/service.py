@@ -4,9 +4,7 @@ hiding the others' results. No gradio here: the UI (``ui.py``) renders these pla
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -116,48 +114,19 @@ def discover(pool: ModelPool, models: Sequence[str], text: str, labels: list[str
     return outputs
 
 
-class LabelEmbeddingCache:
-    """Bi-encoders' label vectors per (model, schema), kept across requests: a schema of hundreds of types is
-    encoded once, then every text reuses it. Bounded LRU, thread-safe."""
-
-    def __init__(self, max_entries: int = 16):
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get_or_encode(self, model_name: str, model, labels: Sequence[str]) -> tuple[object, float | None]:
-        """``(embeddings, seconds spent encoding)``: seconds is None on a cache hit."""
-        key = (model_name, tuple(labels))
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key], None
-        start = time.perf_counter()
-        emb = model.encode_labels(list(labels))
-        seconds = time.perf_counter() - start
-        with self._lock:
-            self.misses += 1
-            self._items[key] = emb
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-        return emb, seconds
-
-
-def many_labels(pool: ModelPool, models: Sequence[str], text: str, labels: list[str], threshold: float,
-                cache: LabelEmbeddingCache) -> list[ModelOutput]:
+def many_labels(pool: ModelPool, models: Sequence[str], text: str, labels: list[str], threshold: float
+                ) -> list[ModelOutput]:
     """One text against a large schema: uni-encoders put every label in the prompt (in groups that fit the
-    encoder); bi-encoders reuse the schema's cached label embeddings."""
+    encoder); bi-encoders encode only the labels their label cache (kept across requests) has not seen."""
     outputs = []
     for name in _selected(pool, models):
         family = pool.entries[name].family
-        timing: dict[str, float | None] = {}
+        seen: dict[str, int] = {}
 
-        def run(model, family=family, timing=timing, name=name):
+        def run(model, family=family, seen=seen):
             if family == "bi":
-                emb, timing["encode"] = cache.get_or_encode(name, model, labels)
-                return model.inference([text], labels, threshold=threshold, label_embeddings=emb)[0]
+                seen["new"] = sum(p not in model.label_cache for p in dict.fromkeys(labels))
+                return model.inference([text], labels, threshold=threshold)[0]
             if family == "relex":
                 return model.inference([text], labels, threshold=threshold)[0][0]
             if family == "decoder":  # the span head only: naming hundreds of entities would dominate the time
@@ -165,9 +134,9 @@ def many_labels(pool: ModelPool, models: Sequence[str], text: str, labels: list[
             return model.inference([text], labels, threshold=threshold)[0]
         out = _timed(pool, name, run)
         if family == "bi" and out.error is None:
-            enc = timing.get("encode")
-            out.note = (f"label embeddings of the {len(labels)} types reused from the cache" if enc is None else
-                        f"{len(labels)} label embeddings encoded in {enc * 1000:.0f} ms and cached for the next request")
+            new = seen["new"]
+            out.note = (f"all {len(labels)} label embeddings reused from the model's label cache" if not new else
+                        f"{new} of {len(labels)} label embeddings encoded, then kept in the model's label cache")
         elif out.error is None:
             out.note = f"all {len(labels)} labels prompted with the text"
         outputs.append(out)

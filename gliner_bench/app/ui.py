@@ -71,10 +71,11 @@ def _inputs(text, labels_box, threshold, limit=LIMITS.max_labels, max_chars=LIMI
 class _Panels:
     """One result panel per model of a tab: header, highlighted text, table (and a graph for relations)."""
 
-    def __init__(self, names: list[str], headers, graph: bool = False, columns: int = 2):
-        """``headers``: the table's columns, or a function of the model's name giving them."""
+    def __init__(self, names: list[str], headers, graph: bool = False, generated=(), columns: int = 2):
+        """``headers``: the table's columns, or a function of the model's name giving them; ``generated``: the
+        models whose table has a "generated labels" column (decoders)."""
         self.names = names
-        self.generated = set()  # models whose table has a "generated labels" column
+        self.generated = set(generated)
         self.groups, self.titles, self.highlights, self.tables, self.graphs = {}, {}, {}, {}, {}
         for i in range(0, len(names), columns):
             with gr.Row(equal_height=False):
@@ -99,8 +100,7 @@ class _Panels:
                 out.append(self.graphs[name])
         return out
 
-    def updates(self, text: str, labels: list[str], outputs: list[service.ModelOutput],
-                generated: bool = False) -> list:
+    def updates(self, text: str, labels: list[str], outputs: list[service.ModelOutput]) -> list:
         by_name = {o.model: o for o in outputs}
         values = []
         for name in self.names:
@@ -117,7 +117,7 @@ class _Panels:
                            render.relation_graph(entities, out.relations or [], labels)]
             else:
                 values += [gr.Column(visible=True), _header(out), highlight,
-                           render.entity_rows(entities, generated=generated and name in self.generated)]
+                           render.entity_rows(entities, generated=name in self.generated)]
         return values
 
 
@@ -129,7 +129,6 @@ def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
     """The whole app; ``pool`` defaults to the bundled defaults plus ``$GLINER_BENCH_APP_MODELS``."""
     pool = pool or ModelPool.from_config()
     board = leaderboards if leaderboards is not None else leaderboard_view.load()
-    cache = service.LabelEmbeddingCache()
     run_args = {"concurrency_id": "models", "concurrency_limit": MODEL_WORKERS}
     decoders, relex = pool.names("decoder"), pool.names("relex")
 
@@ -152,13 +151,13 @@ def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
                         multi = gr.Checkbox(value=False, label="multi-label")
                     models = _model_picker(pool.names())
                     run = gr.Button("Run all selected models", variant="primary", elem_id="compare-run")
-            panels = _Panels(pool.names(), lambda n: ENTITY_HEADERS + ["generated labels"] * (n in decoders))
-            panels.generated = set(decoders)
+            panels = _Panels(pool.names(), lambda n: ENTITY_HEADERS + ["generated labels"] * (n in decoders),
+                             generated=decoders)
 
             def on_compare(text, labels_box, threshold, flat, multi, selected):
                 text, labels, threshold = _inputs(text, labels_box, threshold)
                 outs = _service_call(service.compare, pool, selected, text, labels, threshold, flat, multi)
-                return panels.updates(text, labels, outs, generated=True)
+                return panels.updates(text, labels, outs)
 
             inputs = [text, labels, threshold, flat, multi, models]
             gr.on([run.click, text.submit, labels.submit], on_compare, inputs, panels.components(), **run_args)
@@ -220,8 +219,7 @@ def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
                         d_num = gr.Slider(1, 5, value=1, step=1, label="generated labels per entity")
                         d_models = _model_picker(decoders)
                         d_run = gr.Button("Discover labels", variant="primary")
-                d_panels = _Panels(decoders, ENTITY_HEADERS + ["generated labels"])
-                d_panels.generated = set(decoders)
+                d_panels = _Panels(decoders, ENTITY_HEADERS + ["generated labels"], generated=decoders)
 
                 def on_discover(text, labels_box, constraints_box, threshold, num, selected):
                     text, labels, threshold = _inputs(text, labels_box, threshold)
@@ -230,7 +228,7 @@ def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
                         constraints, _ = parse_labels(constraints_box, LIMITS.max_schema_labels, "constraint")
                     outs = _service_call(service.discover, pool, selected, text, labels, threshold, constraints,
                                          int(num))
-                    return d_panels.updates(text, labels, outs, generated=True)
+                    return d_panels.updates(text, labels, outs)
 
                 gr.on([d_run.click], on_discover, [d_text, d_labels, d_constraints, d_threshold, d_num, d_models],
                       d_panels.components(), **run_args)
@@ -255,7 +253,7 @@ def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
 
             def on_many(text, schema_box, threshold, selected):
                 text, labels, threshold = _inputs(text, schema_box, threshold, limit=LIMITS.max_schema_labels)
-                outs = _service_call(service.many_labels, pool, selected, text, labels, threshold, cache)
+                outs = _service_call(service.many_labels, pool, selected, text, labels, threshold)
                 return m_panels.updates(text, labels, outs)
 
             gr.on([m_run.click], on_many, [m_text, m_schema, m_threshold, m_models], m_panels.components(),
