@@ -54,9 +54,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_build_data(args: argparse.Namespace) -> int:
     from .training.corpus import build
 
-    manifest = build(args.output, max_sentences=args.max_sentences, heldout=args.heldout, seed=args.seed)
+    manifest = build(args.output, max_sentences=args.max_sentences, heldout=args.heldout, seed=args.seed,
+                     relation_sentences=args.relation_sentences)
     for name, f in manifest["files"].items():
         print(f"{args.output}/{name}: {f['examples']} examples, {f['entities']} entities, sha256 {f['sha256'][:16]}")
+    for name, r in manifest.get("relations", {}).items():
+        if name.startswith("relex_"):
+            print(f"{name}: {r['relations']} relations in {r['with_relations']} examples, types {r['types']}")
     print(f"{len(manifest['type_names'])} type names; sources {', '.join(manifest['sources'])}; "
           f"{args.output}/manifest.json")
     return 0
@@ -83,6 +87,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         cfg = TrainConfig(**overrides)
         model = load_model(args.model, args.device)
+    if model.is_relex and not any(ex.relations for ex in examples):
+        print(f"warning: {args.data} has no relations: the relation head learns nothing (the built corpus's relex "
+              "data is relex_train.jsonl)", file=sys.stderr)
     from .training.collate import synonyms_beside
 
     synonyms = synonyms_beside(args.data)
@@ -173,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-sentences", type=int, default=20_000)
     sp.add_argument("--heldout", type=float, default=0.05, help="fraction kept out of training")
     sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--relation-sentences", type=int, default=60_000,
+                    help="further pool sentences parsed for relex data (relex_*.jsonl); 0: no relex files")
     sp.set_defaults(func=cmd_build_data)
 
     sp = sub.add_parser("train", help="train or fine-tune a model on data in the reference's JSON format")
@@ -182,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, kind in (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
                        ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
                        ("focal_gamma", float), ("label_smoothing", float), ("negatives", float),
-                       ("max_types", int), ("max_neg_type_ratio", int), ("min_negatives", int), ("lora_rank", int), ("lora_alpha", float)):
+                       ("max_types", int), ("max_neg_type_ratio", int), ("min_negatives", int), ("lora_rank", int), ("lora_alpha", float),
+                       ("relation_repeats", int)):
         sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)
     sp.add_argument("--recipe", help="train a bundled default from scratch: its name (uni-span, bi-token, ...) or "
                     "architecture; its settings apply unless given here (--model is ignored)")

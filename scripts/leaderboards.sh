@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce every measured figure of leaderboards/ with one command:
 #   bash scripts/leaderboards.sh
-# Sets up (idempotent), builds the offline corpus if absent (its held-out split is the built_heldout tasks),
+# Sets up (idempotent), builds the offline corpus if absent (its held-out splits are the built_* tasks),
 # evaluates the bundled defaults on WNUT-16 and the held-out data, scales the labels to 256 and times them on
 # this machine, then regenerates the tables and figures. Results that exist are kept (the grid skips them):
 # delete a file, or run with OVERWRITE=--overwrite, to measure again. MODELS=... (comma-separated) adds or
@@ -11,13 +11,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 gb=.venv/bin/gliner-bench
 export GLINER_BENCH_DATA="${GLINER_BENCH_DATA:-data/built}"
-if [ ! -f "$GLINER_BENCH_DATA/manifest.json" ]; then
+if [ ! -f "$GLINER_BENCH_DATA/relex_heldout.jsonl" ]; then  # (re)building keeps train/heldout.jsonl as they were
   "$gb" build-data --output "$GLINER_BENCH_DATA" --max-sentences 30000
 fi
 MODELS="${MODELS:-$(.venv/bin/python -c 'from gliner_bench.loading import bundled_names; print(",".join("bundled:" + n for n in bundled_names()))')}"
 OUT=leaderboards/results
 common=(--models "$MODELS" --output "$OUT" --no-progress --threads "${THREADS:-0}" ${OVERWRITE:-})
-"$gb" evaluate "${common[@]}" --tasks wnut16,built_heldout_spacy,built_heldout
+"$gb" evaluate "${common[@]}" --tasks wnut16,built_heldout_spacy,built_heldout,built_relations
 "$gb" scale "${common[@]}" --tasks wnut16 --ks 1,2,4,8,16,32,64,128,256 --max-examples 200
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 8 --label-counts 16,64,256 --max-examples 64
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 1,8 --max-examples 64

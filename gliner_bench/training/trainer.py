@@ -68,6 +68,9 @@ class TrainConfig:
     # LoRA on the pretrained backbones (0: fine-tune them fully); the adapters and new token rows get lr_encoder
     lora_rank: int = 0
     lora_alpha: float = 32.0
+    # relex: each example with relations appears this many times per epoch (silver relations are rare: ~4% of
+    # the built corpus's sentences have one)
+    relation_repeats: int = 1
 
 
 def _schedule(cfg: TrainConfig):
@@ -255,6 +258,8 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     bar = tqdm(total=cfg.steps, initial=step, disable=not progress, desc="train", unit="step")
     model.model.train()
     dropped = 0
+    if cfg.relation_repeats > 1 and model.is_relex:
+        examples = list(examples) + [ex for ex in examples if ex.relations] * (cfg.relation_repeats - 1)
     per_epoch = math.ceil(len(examples) / cfg.batch_size)
     lengths = [len(ex.tokens) for ex in examples]
     batches, batches_epoch = [], -1
