@@ -11,7 +11,7 @@ import pytest
 from gliner_bench.cli import main
 from gliner_bench.leaderboard.collect import collect
 from gliner_bench.leaderboard.publish import GENERATED, README_END, README_START, LeaderboardError, build
-from gliner_bench.leaderboard.tables import f1_frame, headline, scale_frame, to_markdown
+from gliner_bench.leaderboard.tables import f1_frame, headline, relations_frame, scale_frame, to_markdown
 from gliner_bench.results import make_record, result_path, write_json_atomic
 
 ENV = {"date": "2026-12-01T10:00:00+00:00", "device": "cpu", "device_name": "test cpu", "torch_threads": 2,
@@ -111,6 +111,21 @@ def test_the_f1_table_has_per_task_scores_means_zero_shot_flags_and_throughput(b
     assert "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in table
     curve = scale_frame(records)
     assert curve[curve.model == "bi"]["F1"].tolist() == [40.0, 35.0]
+
+
+def test_relation_figures_get_their_own_table_and_a_column(board):
+    rec = evaluate("rx", "UniEncoderSpanRelex", "heldout", 0.40)
+    rec["figures"]["relations_at_0.5"] = {"precision": 0.5, "recall": 0.25, "f1": 1 / 3, "true_positives": 2,
+                                          "predicted": 4, "gold": 8, "relation_types": ["located in", "works for"]}
+    write(board / "results", rec)
+    records = collect(board / "results").records
+    table = relations_frame(records)
+    assert table[["model", "task", "relation types", "gold", "predicted", "correct", "precision", "recall",
+                  "F1"]].values.tolist() == [["rx", "heldout", 2, 8, 4, 2, 50.0, 25.0, 33.3]]
+    assert f1_frame(records, {}).set_index("model").loc["rx", "relation F1 heldout"] == 33.3
+    build(board)
+    text = (board / "leaderboard.md").read_text(encoding="utf-8")
+    assert "## Relations" in text and "| rx | heldout | 2 | 8 | 4 | 2 | 50.0 | 25.0 | 33.3 |" in text
 
 
 def test_build_writes_every_generated_file_identically_twice(board, tmp_path):

@@ -78,6 +78,13 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
     declared = [f"- `{m}`: {models[m].get('training_data', '?')}" for m in f1.get("model", []) if m in models]
     if declared:
         parts.append("\nTraining data, as declared:\n\n" + "\n".join(declared) + "\n")
+    relations = tables.relations_frame(records)
+    if len(relations):
+        parts.append("\n## Relations\n\nStrict relation P/R/F1 x100 at 0.5 (head span, tail span and relation type "
+                     "must all match), prompted with the task's entity types and every relation type of its gold "
+                     "data.\n\n")
+        parts.append(tables.to_markdown(relations[["model", "task", "relation types", "gold", "predicted", "correct",
+                                                   "precision", "recall", "F1"]]))
     if len(scale):
         parts.append("\n## F1 against the number of candidate labels\n\n[figure](f1_vs_labels.html) · "
                      "[throughput](throughput_vs_labels.html) · [all figures as CSV](scale.csv)\n\n"

@@ -74,6 +74,24 @@ def f1_frame(records: Sequence[dict], models: Mapping[str, dict]) -> pd.DataFram
                              ignore_index=True)
 
 
+def relations_frame(records: Sequence[dict]) -> pd.DataFrame:
+    """Strict relation figures (x100, threshold 0.5) of every evaluate result that has them: one row per
+    (model, task)."""
+    rows = []
+    for r in _of(records, "evaluate"):
+        rel = r["figures"].get("relations_at_0.5")
+        if rel:
+            rows.append(_model_columns(r) | {
+                "task": r["task"]["name"], "relation types": len(rel.get("relation_types", ())),
+                "gold": rel["gold"], "predicted": rel["predicted"], "correct": rel["true_positives"],
+                "precision": round(100 * rel["precision"], 1), "recall": round(100 * rel["recall"], 1),
+                "F1": round(100 * rel["f1"], 1)})
+    columns = ["model", "architecture", "family", "parameters_M", "task", "relation types", "gold", "predicted",
+               "correct", "precision", "recall", "F1"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["task", "F1", "model"], ascending=[True, False, True],
+                                                           ignore_index=True)
+
+
 def scale_frame(records: Sequence[dict]) -> pd.DataFrame:
     """F1 on the gold types against the number of candidate labels: one row per (model, task, k)."""
     rows = [_model_columns(r) | {"task": r["task"]["name"], "labels": r["figures"]["k"],
