@@ -20,8 +20,8 @@ def test_a_bundled_default_is_small_and_holds_no_backbone(name):
     assert sum(p.stat().st_size for p in files) <= LIMIT
 
 
-# decoder-span's span head barely separates types: with these labels it tags Paris "date" (0.658) over "location"
-# (0.656). Strict: the mark fails the run as soon as the default gets this right, so it cannot outlive the defect.
+# Defaults known to fail the check below, with the measured reason. Strict: a default that starts passing fails the run
+# until its entry goes.
 KNOWN_MISTYPED = {"decoder-span": "Paris tagged date (0.658) over location (0.656): types barely separated"}
 
 
