@@ -141,6 +141,14 @@ def resolve_checkpoint_dir(name_or_path: str | os.PathLike, revision: str | None
 
 
 # ---------------------------------------------------------------------------------------------- weights
+def weights_file(directory: Path) -> Path | None:
+    """The file a checkpoint directory's weights are read from: safetensors first, as ``read_state_dict``."""
+    for name in (SAFETENSORS_FILE, PICKLE_FILE, DELTA_FILE):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
 def read_state_dict(directory: Path) -> dict[str, torch.Tensor]:
     """Weights from ``model.safetensors`` (preferred, as upstream) or ``pytorch_model.bin``."""
     st, pt = directory / SAFETENSORS_FILE, directory / PICKLE_FILE

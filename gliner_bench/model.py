@@ -7,6 +7,7 @@ greedy decoding -> ``{"start", "end", "text", "label", "score"}`` with char offs
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from torch import nn
 
 from . import checkpoint as ckpt
 from . import delta
+from .capabilities import Capabilities, capabilities_of
 from .config import GLiNERConfig
 from .decoding import (
     Span,
@@ -67,6 +69,7 @@ class GLiNER:
         self.labels_tokenizer = labels_tokenizer  # bi-encoders only
         self.decoder_tokenizer = decoder_tokenizer  # decoders only
         self._passthrough = dict(passthrough or {})  # saved-but-unused tensors, written back on save
+        self.weights_file: Path | None = None  # set by from_pretrained: what weights_digest hashes
         self.max_tokens = _max_tokens(tokenizer, config)
         self._num_special = tokenizer.num_special_tokens_to_add(pair=False)
         if self.is_bi_encoder:
@@ -140,7 +143,9 @@ class GLiNER:
         state_dict = ckpt.read_state_dict(directory)
         ours, passthrough = ckpt.map_reference_state_dict(state_dict, model, config.architecture, str(directory))
         model.load_state_dict(ours, strict=True)
-        return cls(config, model.to(map_location), tokenizer, passthrough, labels_tokenizer, decoder_tokenizer)
+        gliner = cls(config, model.to(map_location), tokenizer, passthrough, labels_tokenizer, decoder_tokenizer)
+        gliner.weights_file = ckpt.weights_file(directory)
+        return gliner
 
     @classmethod
     def _from_delta(cls, directory: Path, config: GLiNERConfig) -> GLiNER:
@@ -153,6 +158,7 @@ class GLiNER:
                 f"{directory}: the base tokenizer of {config.model_name!r} gives the prompt tokens other ids "
                 f"than the delta was trained with ({stored}); is the packaged base model the same version?")
         delta.apply_delta(gliner, tensors, meta, str(directory))
+        gliner.weights_file = directory / ckpt.DELTA_FILE
         gliner.model.eval()
         return gliner
 
@@ -206,6 +212,42 @@ class GLiNER:
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    # ------------------------------------------------------------------------------------ introspection
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this model can do (relations, generated labels, cached label embeddings, prompted labels)."""
+        return capabilities_of(self.config.family)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.model.parameters()).dtype
+
+    def num_parameters(self) -> int:
+        """Parameters of every module (encoders, heads, label encoder, decoder LM)."""
+        return sum(p.numel() for p in self.model.parameters())
+
+    def weights_digest(self) -> str | None:
+        """SHA-256 of the weights file this model was loaded from (``None`` for a model built in memory)."""
+        if self.weights_file is None:
+            return None
+        digest = hashlib.sha256()
+        with open(self.weights_file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def count_tokens(self, text: str | Sequence[str]) -> int:
+        """Encoder tokens of a text (or of pre-split words joined by spaces), special tokens included."""
+        return len(self.tokenizer(text if isinstance(text, str) else " ".join(text))["input_ids"])
+
+    def uncached_labels(self, labels: Labels) -> list[str]:
+        """The distinct label prompts a call with ``labels`` would encode: for a bi-encoder those not in its label
+        cache; for prompted families every one (they are encoded with the text on every call)."""
+        prompts = list(dict.fromkeys(_label_prompts(labels)))
+        if not self.capabilities.label_embeddings:
+            return prompts
+        return [p for p in prompts if p not in self.label_cache]
 
     def to(self, device: str | torch.device) -> GLiNER:
         self.model.to(device)

@@ -18,14 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .decoding import (
-    RelationCandidate,
-    Span,
-    relation_candidates,
-    scored_span_candidates,
-    span_candidates_from_logits,
-    token_candidates,
-)
+from .candidates import relation_candidates, scored_span_candidates, span_candidates_from_logits, token_candidates
+from .decoding import RelationCandidate, Span
 from .generation import GenerationSettings, generate_labels, word_token_ids
 from .modeling.layers import pad_spans
 from .processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch

@@ -217,7 +217,7 @@ def test_fresh_relex_model_adds_the_relation_token(tiny_backbone):
 def test_relation_candidates_are_strict_ordered_and_limited_to_kept_spans():
     import torch
 
-    from gliner_bench.decoding import relation_candidates
+    from gliner_bench.candidates import relation_candidates
 
     spans = [(0, 1), (3, 3), (5, 6)]
     pairs = [(0, 1), (1, 0), (0, 2), (2, 1)]

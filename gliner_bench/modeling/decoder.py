@@ -20,7 +20,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
 from ..config import GLiNERConfig
-from ..decoding import relex_token_candidates
+from ..candidates import relex_token_candidates
 from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, pad_spans, projection_mlp
 from .uni import Encoded, UniEncoder, UniEncoderSpan
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import GLiNERConfig
-from ..decoding import relex_span_candidates, relex_token_candidates
+from ..candidates import relex_span_candidates, relex_token_candidates
 from .encoder import extract_label_vectors
 from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, pad_spans, projection_mlp
 from .relation_layers import RelationsRepLayer, TriplesScoreLayer
