@@ -32,14 +32,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         texts = [args.text if args.text is not None else sys.stdin.read()]
     kwargs = {"threshold": args.threshold, "flat_ner": not args.nested, "multi_label": args.multi_label,
                   "batch_size": args.batch_size}
-    if model.is_relex:
+    if model.capabilities.relations:
         relations = parse_labels(args.relations) if args.relations else []
         entities, found = model.inference(texts, labels, relations=relations, **kwargs)
         out = [{"entities": e, "relations": r} for e, r in zip(entities, found)]
     elif args.relations:
         raise SystemExit(f"--relations needs a relex model; {args.model} is {model.config.architecture}.")
     else:
-        if model.is_decoder:
+        if model.capabilities.generated_labels:
             kwargs |= {"num_gen_sequences": args.num_gen_sequences, "max_new_tokens": args.max_new_tokens,
                        "gen_constraints": parse_labels(args.gen_constraints) if args.gen_constraints else None}
         elif args.gen_constraints or args.num_gen_sequences != 1:
@@ -87,7 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         cfg = TrainConfig(**overrides)
         model = load_model(args.model, args.device)
-    if model.is_relex and not any(ex.relations for ex in examples):
+    if model.capabilities.relations and not any(ex.relations for ex in examples):
         print(f"warning: {args.data} has no relations: the relation head learns nothing (the built corpus's relex "
               "data is relex_train.jsonl)", file=sys.stderr)
     from .training.collate import synonyms_beside
@@ -134,7 +134,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(json.dumps({
         "architecture": cfg.architecture,
         "backbone": cfg.model_name,
-        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "parameters": model.num_parameters(),
         "hidden_size": cfg.hidden_size,
         "max_width": cfg.max_width,
         "max_len_words": cfg.max_len,

@@ -1,5 +1,5 @@
-"""What a model spec names: a checkpoint directory, a hub id, ``bundled:<name>`` (a default trained by
-``training/recipes.py`` and shipped in the package) or ``untrained:<Architecture>``."""
+"""What a model spec names: a checkpoint directory, a hub id, ``bundled:<name>`` (a default of ``defaults.py``,
+trained by ``training/recipes.py`` and shipped in the package) or ``untrained:<Architecture>``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def load_model(spec: str, device: str = "cpu"):
     from .model import GLiNER
 
     if spec.startswith(UNTRAINED_PREFIX):
-        from .training.recipes import config_for
+        from .defaults import config_for
 
         arch = spec[len(UNTRAINED_PREFIX):]
         log.warning("%s: heads are randomly initialised (seed 0); entities are meaningless", spec)

@@ -111,15 +111,6 @@ def normalize_labels(labels: Sequence[str] | Mapping[str, str] | str) -> LabelSe
 
 
 # ---------------------------------------------------------------------------------------------- windows
-@dataclass(frozen=True)
-class Window:
-    """A slice ``[start, end)`` of a text's words that is encoded on its own."""
-
-    text_index: int
-    start: int
-    end: int
-
-
 def plan_windows(
     subtokens_per_word: Sequence[int], max_words: int, max_text_tokens: int, min_overlap: int
 ) -> list[tuple[int, int]]:
@@ -219,10 +210,3 @@ def subtoken_counts(tokenizer, words: Sequence[str]) -> list[int]:
     counts = np.bincount(np.array([w for w in enc.word_ids() if w is not None], dtype=np.int64),
                          minlength=len(words))
     return counts.tolist()
-
-
-def span_indices(num_words: int, max_width: int) -> torch.Tensor:
-    """All spans start-major, widths 0..K-1: ``(W*K, 2)`` inclusive word bounds (may run past the end)."""
-    starts = torch.arange(num_words).repeat_interleave(max_width)
-    widths = torch.arange(max_width).repeat(num_words)
-    return torch.stack([starts, starts + widths], dim=-1)

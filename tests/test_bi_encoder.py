@@ -11,9 +11,11 @@ import pytest
 import torch
 
 from gliner_bench import GLiNER
+from gliner_bench.families.bi import BiFamily, LabelCache
 from gliner_bench.label_pool import label_pool
+from gliner_bench.options import CallOptions
 from gliner_bench.processing import normalize_labels, split_words
-from gliner_bench.runners import BiRunner, LabelCache
+from gliner_bench.tokenization import Row
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 TEXTS = [
@@ -101,9 +103,12 @@ def test_encode_labels_rows_follow_the_labels_as_given(bi_span):
 def candidates(model: GLiNER, labels: list[str], threshold: float) -> list[list[tuple]]:
     """Every span above the threshold, before decoding: [(start, end, label name, score), ...] per text."""
     label_set = normalize_labels(labels)
-    state = model.runner.prepare([label_set])
-    words = [split_words(t).tokens for t in TEXTS]
-    found = model.runner.candidates(words, [0] * len(words), [label_set], threshold, state)
+    state = model.family.prepare([label_set], CallOptions.from_keywords(threshold))
+    tok = model.pipeline.tokenizer
+    pieces = [tok.pieces(split_words(t).tokens) for t in TEXTS]
+    batch = tok.batch([Row(tok.pieces([]), p, 0, len(p.words)) for p in pieces])
+    found = [out.candidates for out in model.family.score(batch, [0] * len(pieces), [label_set], threshold, True,
+                                                          state)]
     return [sorted((s.start, s.end, labels[s.label], s.score) for s in row) for row in found]
 
 
@@ -126,7 +131,7 @@ def test_a_thousand_labels_in_one_call_score_every_label(bi_span, monkeypatch):
     assert sum(map(len, alone)) > 0
     for row_many, row_alone in zip(many, alone):
         assert_same_candidates([c for c in row_many if c[2] in LABELS], row_alone, 0.3)
-    monkeypatch.setattr(BiRunner, "LABEL_CHUNK", 7)  # many small chunks: the same candidates
+    monkeypatch.setattr(BiFamily, "LABEL_CHUNK", 7)  # many small chunks: the same candidates
     for row_small, row_many in zip(candidates(bi_span, labels, 0.3), many):
         assert_same_candidates(row_small, row_many, 0.3)
     out = bi_span.inference(TEXTS, labels, threshold=0.3)  # and the public call returns late labels too

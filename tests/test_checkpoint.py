@@ -226,9 +226,9 @@ def test_reference_loads_what_we_save(tmp_path, case):
     model.save_pretrained(tmp_path / "ours")
     request = {"texts": TEXTS, "labels": LABELS, "threshold": 0.5, "flat_ner": False, "multi_label": True,
                "batch_size": 1}
-    if model.is_relex:
+    if model.capabilities.relations:
         request["relations"] = ["works for", "located in", "met"]
-    if model.is_decoder:  # the fixture's threshold: every text has a span to generate for (upstream crashes if not)
+    if model.capabilities.generated_labels:  # the fixture's threshold: every text has a span to generate for (upstream crashes if not)
         expected = json.loads((FIXTURES / case / "expected.json").read_text())
         texts = [t for t, e in zip(expected["texts"], expected["runs"][0]["entities"]) if e]
         request |= {"texts": texts, "labels": expected["labels"], "threshold": expected["threshold"],
@@ -238,7 +238,7 @@ def test_reference_loads_what_we_save(tmp_path, case):
     proc = subprocess.run([ref_python, str(script), str(tmp_path / "ours"), str(tmp_path / "req.json")],
                           capture_output=True, text=True, check=True)
     theirs = json.loads(proc.stdout)
-    if model.is_decoder:  # entities must match; generated labels only where upstream pads nothing (see fixtures)
+    if model.capabilities.generated_labels:  # entities must match; generated labels only where upstream pads nothing (see fixtures)
         ours = model.inference(request["texts"], request["labels"], threshold=request["threshold"], flat_ner=False,
                                multi_label=True, **request["generation"])
         # the token decoder lists a span once per label that found it, and multi_label keeps every copy upstream
@@ -246,7 +246,7 @@ def test_reference_loads_what_we_save(tmp_path, case):
         assert_same(theirs, ours)
         assert all(set(e["generated_labels"]) <= {"person", "date"} for x in ours for e in x)
         return
-    if not model.is_relex:
+    if not model.capabilities.relations:
         assert_same(theirs, outputs(model))
         return
     entities, relations = model.inference(TEXTS, LABELS, relations=request["relations"], threshold=0.5,

@@ -9,7 +9,7 @@ from conftest import build_tiny_causal_lm, make_model
 from gliner_bench import GLiNER, generation
 from gliner_bench.checkpoint import CheckpointError
 from gliner_bench.generation import LabelTrie
-from gliner_bench.processing import normalize_labels
+from gliner_bench.processing import normalize_labels, tokenize_batch
 
 TEXT = "Apple hired Tim Cook in Cupertino. Angela Merkel met Emmanuel Macron in Berlin and Paris."
 LABELS = ["person", "company", "city"]
@@ -21,7 +21,7 @@ def decoder_model(backbone, lm, token=False, mode="span", **overrides):
     if not token:
         return make_model(backbone, **fields)
     model = make_model(backbone, spread=3.0, span_mode="token_level", **fields)
-    batch = model.runner._batch([TEXT.split()], [normalize_labels(LABELS)])
+    batch = tokenize_batch(model.tokenizer, [TEXT.split()], [model.family.prompt(normalize_labels(LABELS))])
     with torch.no_grad():  # most words start, end and continue a run: many candidate spans to rescore
         logits = model.model(batch)["logits"]  # (1, W, C, 3)
         model.model.scorer.out_mlp[3].bias.sub_(logits.mean(dim=(0, 1, 2)) - 2.0)
@@ -54,7 +54,7 @@ def count_generate(monkeypatch):
         finally:
             del lm.generate
 
-    monkeypatch.setattr("gliner_bench.runners.generate_labels", spy)
+    monkeypatch.setattr("gliner_bench.families.decoder.generate_labels", spy)
     count_generate.generated_lengths = generated_lengths
     return sizes
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from gliner_bench.evaluation import harness
 from gliner_bench.evaluation.data import DataError, Example, bio_spans, read_file
@@ -361,12 +360,12 @@ def test_built_relations_reads_the_relex_split_with_relations_moved_onto_spacys_
 
 def test_results_name_the_weights_of_a_bundled_default_by_their_hash():
     import hashlib
-    from types import SimpleNamespace
 
     from gliner_bench.evaluation.grid import model_info
-    from gliner_bench.loading import bundled_names, bundled_path
+    from gliner_bench.loading import bundled_names, bundled_path, load_model
 
     name = bundled_names()[0]
-    model = SimpleNamespace(config=SimpleNamespace(architecture="A", model_name="b"), model=torch.nn.Linear(2, 2))
+    model = load_model(f"bundled:{name}")  # the digest is the model's own (GLiNER.weights_digest), not the spec's
     info = model_info(f"bundled:{name}", model)
+    assert info["parameters"] == sum(p.numel() for p in model.model.parameters())
     assert info["weights_sha256"] == hashlib.sha256((bundled_path(name) / "delta.safetensors").read_bytes()).hexdigest()

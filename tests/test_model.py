@@ -114,10 +114,11 @@ def test_emoji_and_cjk_text(span_model):
 def test_more_labels_than_the_encoder_window_holds_are_split_into_groups(span_model):
     labels = [f"type number {i}" for i in range(100)]  # ~400 prompt tokens for a 128-token tiny encoder
     room = span_model.max_tokens - 2
-    groups = span_model._label_groups(span_model.runner, normalize_labels(labels), room // 2)
+    pipeline, family = span_model.pipeline, span_model.family
+    groups = [(ps.labels, ps.offset) for ps in pipeline.label_groups(family, normalize_labels(labels), room // 2)]
     assert [p for g, _ in groups for p in g.prompts] == labels  # every label, in order, once
     assert [off for _, off in groups] == [sum(len(g) for g, _ in groups[:k]) for k in range(len(groups))]
-    assert all(span_model.runner.prompt_tokens(g) <= room // 2 for g, _ in groups) and len(groups) > 2
+    assert all(sum(pipeline.prompt_pieces(family, g).counts()) <= room // 2 for g, _ in groups) and len(groups) > 2
     ents = span_model.predict_entities(TEXT, labels, threshold=0.3, flat_ner=False, multi_label=True)
     assert all(TEXT[e["start"]:e["end"]] == e["text"] and e["label"] in labels for e in ents)
     group_of = {p: k for k, (g, _) in enumerate(groups) for p in g.prompts}

@@ -11,23 +11,31 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 from .. import checkpoint as ckpt
+from ..capabilities import Capabilities, capabilities_of
+from ..defaults import DEFAULTS as RECIPES
 from ..loading import BUNDLED_PREFIX, bundled_names, bundled_path, load_model
-from ..training.recipes import RECIPES
 
 log = logging.getLogger(__name__)
 ENV_MODELS = "GLINER_BENCH_APP_MODELS"
 _ORDER = {arch: i for i, arch in enumerate(RECIPES)}  # the columns' order: the recipes' (README's) order
+CAPABILITIES = tuple(f.name for f in fields(Capabilities))  # what ``ModelPool.names`` can filter on
 
 
 @dataclass(frozen=True)
 class ModelEntry:
     name: str  # what the UI calls it
     spec: str  # what load_model takes
-    architecture: str
-    family: str  # uni / bi / decoder / relex
+    architecture: str  # shown in the panels' titles
+    family: str  # uni / bi / decoder / relex: display data only, the app asks ``capabilities``
+    capabilities: Capabilities | None = field(default=None)  # None: those of ``family``
+
+    def __post_init__(self):
+        if self.capabilities is None:
+            object.__setattr__(self, "capabilities", capabilities_of(self.family))
 
 
 def parse_model_list(value: str | None) -> list[tuple[str, str]]:
@@ -48,7 +56,7 @@ def _entry(name: str, spec: str) -> ModelEntry:
     directory = (bundled_path(spec[len(BUNDLED_PREFIX):]) if spec.startswith(BUNDLED_PREFIX)
                  else ckpt.resolve_checkpoint_dir(spec))
     config = ckpt.read_config(directory)
-    return ModelEntry(name, spec, config.architecture, config.family)
+    return ModelEntry(name, spec, config.architecture, config.family, capabilities_of(config.family))
 
 
 class ModelPool:
@@ -83,8 +91,16 @@ class ModelPool:
                              f"checkpoints with --models or ${ENV_MODELS}, e.g. mine=runs/uni-span/final.")
         return cls(entries, device)
 
-    def names(self, family: str | None = None) -> list[str]:
-        return [n for n, e in self.entries.items() if family is None or e.family == family]
+    def names(self, capability: str | Callable[[Capabilities], bool] | None = None) -> list[str]:
+        """The served models in order; with ``capability`` (a ``Capabilities`` field such as ``"relations"``, or a
+        predicate on a model's ``Capabilities``) only the models that have it."""
+        if capability is None:
+            return list(self.entries)
+        if isinstance(capability, str):
+            if capability not in CAPABILITIES:
+                raise ValueError(f"Unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}.")
+            return [n for n, e in self.entries.items() if getattr(e.capabilities, capability)]
+        return [n for n, e in self.entries.items() if capability(e.capabilities)]
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models

@@ -7,7 +7,9 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
+from ..capabilities import Capabilities
 from .limits import InputError
 from .models import ModelPool
 
@@ -49,7 +51,7 @@ def _timed(pool: ModelPool, name: str, fn) -> ModelOutput:
         log.exception("%s failed", name)
         out.error = f"{name} failed ({type(err).__name__}: {err}). The other models are unaffected."
         return out
-    if isinstance(result, tuple):  # relex: (entities, relations)
+    if isinstance(result, tuple):  # predict_relations: (entities, relations)
         out.entities, out.relations = result
     else:
         out.entities = result
@@ -68,76 +70,80 @@ def _selected(pool: ModelPool, models: Sequence[str] | None) -> list[str]:
 
 def compare(pool: ModelPool, models: Sequence[str], text: str, labels: list[str], threshold: float,
             flat_ner: bool = True, multi_label: bool = False) -> list[ModelOutput]:
-    """Every selected model on the same text and labels. Decoders also name each entity (``generated_labels``);
-    relex models return their relations too (none asked for here: entities only)."""
-    outputs = []
-    for name in _selected(pool, models):
-        family = pool.entries[name].family
-
-        def run(model, family=family):
-            if family == "relex":
-                entities, _ = model.inference([text], labels, threshold=threshold, flat_ner=flat_ner,
-                                              multi_label=multi_label)
-                return entities[0]
-            return model.inference([text], labels, threshold=threshold, flat_ner=flat_ner,
-                                   multi_label=multi_label)[0]
-        outputs.append(_timed(pool, name, run))
-    return outputs
+    """Every selected model on the same text and labels. Models with ``generated_labels`` also name each entity;
+    models with ``relations`` give their entities only here (no relation types asked for)."""
+    run = partial(_entities, text=text, labels=labels, threshold=threshold, flat_ner=flat_ner,
+                  multi_label=multi_label)
+    return [_timed(pool, name, run) for name in _selected(pool, models)]
 
 
 def relations(pool: ModelPool, models: Sequence[str], text: str, labels: list[str], relation_labels: list[str],
               threshold: float, relation_threshold: float, adjacency_threshold: float | None = None
               ) -> list[ModelOutput]:
-    outputs = []
-    for name in _selected(pool, models):
-        if pool.entries[name].family != "relex":
+    """Models with ``relations``: their entities and the relations between them."""
+    names = _selected(pool, models)
+    for name in names:
+        if not pool.entries[name].capabilities.relations:
             raise InputError(f"{name} is not a relation model; pick a relex model.")
-        outputs.append(_timed(pool, name, lambda m: tuple(x[0] for x in m.inference(
-            [text], labels, threshold=threshold, relations=relation_labels, relation_threshold=relation_threshold,
-            adjacency_threshold=adjacency_threshold))))
-    return outputs
+    run = partial(_relations, text=text, labels=labels, relation_labels=relation_labels, threshold=threshold,
+                  relation_threshold=relation_threshold, adjacency_threshold=adjacency_threshold)
+    return [_timed(pool, name, run) for name in names]
 
 
 def discover(pool: ModelPool, models: Sequence[str], text: str, labels: list[str], threshold: float,
              constraints: list[str] | None = None, num_sequences: int = 1) -> list[ModelOutput]:
-    """Decoders: the entities the span head finds for ``labels``, each named by the causal LM
-    (``generated_labels``, best first), optionally restricted to ``constraints``."""
+    """Models with ``generated_labels``: the entities the span head finds for ``labels``, each named by the causal
+    LM (``generated_labels``, best first), optionally restricted to ``constraints``."""
     if not 1 <= int(num_sequences) <= 5:
         raise InputError("Ask for 1 to 5 generated labels per entity.")
-    outputs = []
-    for name in _selected(pool, models):
-        if pool.entries[name].family != "decoder":
+    names = _selected(pool, models)
+    for name in names:
+        if not pool.entries[name].capabilities.generated_labels:
             raise InputError(f"{name} has no label decoder; pick a decoder model.")
-        outputs.append(_timed(pool, name, lambda m: m.inference(
-            [text], labels, threshold=threshold, gen_constraints=constraints or None,
-            num_gen_sequences=int(num_sequences))[0]))
-    return outputs
+    run = partial(_entities, text=text, labels=labels, threshold=threshold, gen_constraints=constraints or None,
+                  num_gen_sequences=int(num_sequences))
+    return [_timed(pool, name, run) for name in names]
 
 
 def many_labels(pool: ModelPool, models: Sequence[str], text: str, labels: list[str], threshold: float
                 ) -> list[ModelOutput]:
-    """One text against a large schema: uni-encoders put every label in the prompt (in groups that fit the
-    encoder); bi-encoders encode only the labels their label cache (kept across requests) has not seen."""
+    """One text against a large schema: models with labels in the prompt put every label there (in groups that
+    fit the encoder); those with cached label embeddings encode only the labels their cache (kept across
+    requests) has not seen."""
     outputs = []
     for name in _selected(pool, models):
-        family = pool.entries[name].family
-        seen: dict[str, int] = {}
-
-        def run(model, family=family, seen=seen):
-            if family == "bi":
-                seen["new"] = sum(p not in model.label_cache for p in dict.fromkeys(labels))
-                return model.inference([text], labels, threshold=threshold)[0]
-            if family == "relex":
-                return model.inference([text], labels, threshold=threshold)[0][0]
-            if family == "decoder":  # the span head only: naming hundreds of entities would dominate the time
-                return model.inference([text], labels, threshold=threshold, generate_labels=False)[0]
-            return model.inference([text], labels, threshold=threshold)[0]
-        out = _timed(pool, name, run)
-        if family == "bi" and out.error is None:
-            new = seen["new"]
-            out.note = (f"all {len(labels)} label embeddings reused from the model's label cache" if not new else
-                        f"{new} of {len(labels)} label embeddings encoded, then kept in the model's label cache")
-        elif out.error is None:
-            out.note = f"all {len(labels)} labels prompted with the text"
+        uncached: list[str] = []
+        out = _timed(pool, name, partial(_schema_entities, text=text, labels=labels, threshold=threshold,
+                                         uncached=uncached))
+        if out.error is None:
+            out.note = _cache_note(pool.entries[name].capabilities, len(labels), len(uncached))
         outputs.append(out)
     return outputs
+
+
+# ------------------------------------------------------------------------------------ one model's call
+def _entities(model, text: str, labels: list[str], threshold: float, **options) -> list[dict]:
+    return model.predict_entities(text, labels, threshold=threshold, **options)
+
+
+def _relations(model, text: str, labels: list[str], relation_labels: list[str], threshold: float,
+               relation_threshold: float, adjacency_threshold: float | None) -> tuple[list[dict], list[dict]]:
+    return model.predict_relations(text, labels, relation_labels, threshold=threshold,
+                                   relation_threshold=relation_threshold, adjacency_threshold=adjacency_threshold)
+
+
+def _schema_entities(model, text: str, labels: list[str], threshold: float, uncached: list[str]) -> list[dict]:
+    """The entities of ``text`` for a large schema; ``uncached`` gets the label prompts this call encodes anew
+    (read under the model's lock, before the call fills the cache)."""
+    uncached += model.uncached_labels(labels)
+    if model.capabilities.generated_labels:  # the span head only: naming hundreds of entities would dominate
+        return model.inference([text], labels, threshold=threshold, generate_labels=False)[0]
+    return model.predict_entities(text, labels, threshold=threshold)
+
+
+def _cache_note(capabilities: Capabilities, labels: int, new: int) -> str:
+    if not capabilities.label_embeddings:
+        return f"all {labels} labels prompted with the text"
+    if not new:
+        return f"all {labels} label embeddings reused from the model's label cache"
+    return f"{new} of {labels} label embeddings encoded, then kept in the model's label cache"

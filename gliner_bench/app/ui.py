@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from importlib import resources
 
 import gradio as gr
 
+from ..capabilities import Capabilities
 from . import leaderboard_view, render, service
+from .leaderboard_view import LeaderboardView
 from .limits import LIMITS, InputError, check_text, check_threshold, parse_labels
 from .models import ModelPool
 
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 32  # requests waiting beyond this are told the demo is busy
 MODEL_WORKERS = 2  # model calls running at once, across all tabs (one concurrency group)
+RUN_ARGS = {"concurrency_id": "models", "concurrency_limit": MODEL_WORKERS}  # every event that runs models
 ENTITY_HEADERS = render.ENTITY_COLUMNS
 DEFAULT_LABELS = "person, organization, location, date, product, event"
 EXAMPLES = [
@@ -37,6 +41,7 @@ RELATION_EXAMPLE = ["Satya Nadella is the chief executive of Microsoft, which is
                     "person, organization, location", "works for, leader of, located in"]
 
 
+# ------------------------------------------------------------------------------------ helpers
 def _schema() -> str:
     types = json.loads(resources.files("gliner_bench.data").joinpath("entity_types.json").read_text())["types"]
     return ", ".join(types)
@@ -68,29 +73,54 @@ def _inputs(text, labels_box, threshold, limit=LIMITS.max_labels, max_chars=LIMI
     return text, labels, threshold
 
 
+def _checked(fn, *args):
+    """``fn(*args)``; an ``InputError`` (input the app refuses) becomes a message in the page."""
+    try:
+        return fn(*args)
+    except InputError as err:
+        raise gr.Error(str(err), print_exception=False) from None
+
+
+def _entity_only(capabilities: Capabilities) -> bool:
+    """The Many labels tab's models: entities from the labels alone (no relations, no generated names)."""
+    return not capabilities.relations and not capabilities.generated_labels
+
+
+def _handler(fn, *bound):
+    """``fn`` with its first arguments bound (the pool, the panels); keeps ``fn``'s name, which gradio makes the
+    event's API name."""
+    handler = partial(fn, *bound)
+    handler.__name__ = fn.__name__
+    return handler
+
+
 class _Panels:
     """One result panel per model of a tab: header, highlighted text, table (and a graph for relations)."""
 
-    def __init__(self, names: list[str], headers, graph: bool = False, generated=(), columns: int = 2):
-        """``headers``: the table's columns, or a function of the model's name giving them; ``generated``: the
-        models whose table has a "generated labels" column (decoders)."""
+    def __init__(self, names: list[str], graph: bool = False, generated=(), columns: int = 2):
+        """``graph``: a relation table and graph; else an entity table, with a "generated labels" column for the
+        models in ``generated`` (those with ``generated_labels``)."""
         self.names = names
         self.generated = set(generated)
         self.groups, self.titles, self.highlights, self.tables, self.graphs = {}, {}, {}, {}, {}
         for i in range(0, len(names), columns):
             with gr.Row(equal_height=False):
                 for name in names[i:i + columns]:
-                    with gr.Column(visible=True, min_width=320, elem_classes=["model-panel"]) as group:
-                        self.groups[name] = group
-                        self.titles[name] = gr.Markdown(f"**{name}**", elem_classes=["model-title"])
-                        self.highlights[name] = gr.HighlightedText(
-                            label=f"{name}: entities", show_legend=False, combine_adjacent=False,
-                            elem_id=f"highlight-{name}", elem_classes=["model-highlight"])
-                        self.tables[name] = gr.Dataframe(headers=headers(name) if callable(headers) else headers,
-                                                         label=f"{name}: table",
-                                                         interactive=False, wrap=True, max_height=260)
-                        if graph:
-                            self.graphs[name] = gr.Plot(label=f"{name}: relation graph")
+                    self._panel(name, graph)
+
+    def _panel(self, name: str, graph: bool) -> None:
+        headers = (render.RELATION_COLUMNS if graph
+                   else ENTITY_HEADERS + ["generated labels"] * (name in self.generated))
+        with gr.Column(visible=True, min_width=320, elem_classes=["model-panel"]) as group:
+            self.groups[name] = group
+            self.titles[name] = gr.Markdown(f"**{name}**", elem_classes=["model-title"])
+            self.highlights[name] = gr.HighlightedText(
+                label=f"{name}: entities", show_legend=False, combine_adjacent=False,
+                elem_id=f"highlight-{name}", elem_classes=["model-highlight"])
+            self.tables[name] = gr.Dataframe(headers=headers, label=f"{name}: table", interactive=False,
+                                             wrap=True, max_height=260)
+            if graph:
+                self.graphs[name] = gr.Plot(label=f"{name}: relation graph")
 
     def components(self) -> list:
         out = []
@@ -125,171 +155,182 @@ def _model_picker(names: list[str], label: str = "models to run") -> gr.Checkbox
     return gr.CheckboxGroup(choices=names, value=names, label=label)
 
 
-def build_app(pool: ModelPool | None = None, leaderboards=None) -> gr.Blocks:
+# ------------------------------------------------------------------------------------ event handlers
+# Each takes the pool and the tab's panels first (bound by ``_handler``), then the tab's input values.
+def on_compare(pool: ModelPool, panels: _Panels, text, labels_box, threshold, flat, multi, selected) -> list:
+    text, labels, threshold = _inputs(text, labels_box, threshold)
+    outs = _checked(service.compare, pool, selected, text, labels, threshold, flat, multi)
+    return panels.updates(text, labels, outs)
+
+
+def on_relations(pool: ModelPool, panels: _Panels, text, labels_box, rels_box, threshold, rel_threshold,
+                 selected) -> list:
+    text, labels, threshold = _inputs(text, labels_box, threshold)
+    rels, _ = _checked(parse_labels, rels_box, LIMITS.max_relations, "relation type")
+    rel_threshold = _checked(check_threshold, rel_threshold)
+    outs = _checked(service.relations, pool, selected, text, labels, rels, threshold, rel_threshold)
+    return panels.updates(text, labels, outs)
+
+
+def on_discover(pool: ModelPool, panels: _Panels, text, labels_box, constraints_box, threshold, num,
+                selected) -> list:
+    text, labels, threshold = _inputs(text, labels_box, threshold)
+    constraints = None
+    if constraints_box and constraints_box.replace(",", "").strip():
+        constraints, _ = _checked(parse_labels, constraints_box, LIMITS.max_schema_labels, "constraint")
+    outs = _checked(service.discover, pool, selected, text, labels, threshold, constraints, int(num))
+    return panels.updates(text, labels, outs)
+
+
+def on_many(pool: ModelPool, panels: _Panels, text, schema_box, threshold, selected) -> list:
+    text, labels, threshold = _inputs(text, schema_box, threshold, limit=LIMITS.max_schema_labels)
+    outs = _checked(service.many_labels, pool, selected, text, labels, threshold)
+    return panels.updates(text, labels, outs)
+
+
+# ------------------------------------------------------------------------------------ tabs
+def _compare_tab(pool: ModelPool) -> None:
+    with gr.Tab("Compare"):
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label="text", lines=5, max_lines=20, value=EXAMPLES[1][0],
+                                  elem_id="compare-text", placeholder="Paste a sentence or a paragraph.")
+                labels = gr.Textbox(label=f"entity labels (comma-separated, at most {LIMITS.max_labels})",
+                                    value=EXAMPLES[1][1], elem_id="compare-labels")
+            with gr.Column(scale=2):
+                threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="threshold")
+                with gr.Row():
+                    flat = gr.Checkbox(value=True, label="flat (no nested entities)")
+                    multi = gr.Checkbox(value=False, label="multi-label")
+                models = _model_picker(pool.names())
+                run = gr.Button("Run all selected models", variant="primary", elem_id="compare-run")
+        panels = _Panels(pool.names(), generated=pool.names("generated_labels"))
+        handler = _handler(on_compare, pool, panels)
+        inputs = [text, labels, threshold, flat, multi, models]
+        gr.on([run.click, text.submit, labels.submit], handler, inputs, panels.components(), **RUN_ARGS)
+        gr.Examples([[t, lab, 0.5, True, False, pool.names()] for t, lab in EXAMPLES], inputs,
+                    panels.components(), handler, cache_examples=True, cache_mode="lazy",
+                    visible_columns=[0, 1],
+                    label="examples (run once, then cached)")
+
+
+def _relations_tab(pool: ModelPool) -> None:
+    names = pool.names("relations")
+    with gr.Tab("Relations"):
+        if not names:
+            gr.Markdown("No relex model is served; add one with `--models` or `$GLINER_BENCH_APP_MODELS`.")
+            return
+        gr.Markdown("Joint entities and relations: the relex models score every pair of found entities "
+                    "against each relation type you name.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label="text", lines=4, value=RELATION_EXAMPLE[0])
+                labels = gr.Textbox(label="entity labels", value=RELATION_EXAMPLE[1])
+                rels = gr.Textbox(label=f"relation types (at most {LIMITS.max_relations})",
+                                  value=RELATION_EXAMPLE[2])
+            with gr.Column(scale=2):
+                threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="entity threshold")
+                rel_threshold = gr.Slider(0.0, 1.0, value=0.3, step=0.05, label="relation threshold")
+                models = _model_picker(names)
+                run = gr.Button("Extract relations", variant="primary")
+        panels = _Panels(names, graph=True)
+        gr.on([run.click], _handler(on_relations, pool, panels),
+              [text, labels, rels, threshold, rel_threshold, models], panels.components(), **RUN_ARGS)
+
+
+def _discovery_tab(pool: ModelPool) -> None:
+    names = pool.names("generated_labels")
+    with gr.Tab("Label discovery"):
+        if not names:
+            gr.Markdown("No decoder model is served; add one with `--models` or `$GLINER_BENCH_APP_MODELS`.")
+            return
+        gr.Markdown("The decoder models find spans for the labels you give, then a small causal LM "
+                    "(SmolLM2-135M) writes a type name for each span: types you did not list. "
+                    "Constraints restrict the generated names to a list.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label="text", lines=4, value=EXAMPLES[3][0])
+                labels = gr.Textbox(label="labels for the span head", value="entity, person, "
+                                    "organization, location, date, product, work of art")
+                constraints = gr.Textbox(label="constrain generated labels to (optional, comma-separated)",
+                                         value="")
+            with gr.Column(scale=2):
+                threshold = gr.Slider(0.0, 1.0, value=0.3, step=0.05, label="threshold")
+                num = gr.Slider(1, 5, value=1, step=1, label="generated labels per entity")
+                models = _model_picker(names)
+                run = gr.Button("Discover labels", variant="primary")
+        panels = _Panels(names, generated=names)
+        gr.on([run.click], _handler(on_discover, pool, panels),
+              [text, labels, constraints, threshold, num, models], panels.components(), **RUN_ARGS)
+
+
+def _many_labels_tab(pool: ModelPool) -> None:
+    names = pool.names(_entity_only)
+    with gr.Tab("Many labels"):
+        gr.Markdown(
+            "A schema of hundreds of types. A uni-encoder prompts every type with the text (in groups that "
+            "fit its window, so its cost grows with the schema); a bi-encoder encodes the types once, caches "
+            "the vectors across requests, and its cost barely moves. Run twice: the second bi-encoder run "
+            "reuses the cache.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label="text", lines=3, value=EXAMPLES[2][0])
+                schema = gr.Textbox(label=f"schema (comma-separated types, at most {LIMITS.max_schema_labels})",
+                                    value=_schema(), lines=4, max_lines=8)
+            with gr.Column(scale=2):
+                threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="threshold")
+                models = _model_picker(names)
+                run = gr.Button("Run the schema", variant="primary")
+        panels = _Panels(names)
+        gr.on([run.click], _handler(on_many, pool, panels), [text, schema, threshold, models],
+              panels.components(), **RUN_ARGS)
+
+
+def _leaderboard_tab(board: LeaderboardView) -> None:
+    with gr.Tab("Leaderboard"):
+        if board.missing:
+            gr.Markdown(board.missing)
+            return
+        gr.Markdown("Measured here (2 CPU cores, fp32) on the bundled defaults, from the results files "
+                    "under `leaderboards/results/`; micro-F1 at threshold 0.5, exact match. "
+                    "Regenerate with `gliner-bench leaderboard`.")
+        gr.Dataframe(board.headline(), label="micro-F1 per task (*: the task's data was seen in training)",
+                     interactive=False, wrap=True)
+        with gr.Accordion("every column (relation F1, zero-shot flags, throughput task)", open=False):
+            gr.Dataframe(board.f1, interactive=False, wrap=True)
+        gr.Plot(board.f1_vs_throughput(), label="mean F1 against throughput")
+        if board.reported is not None:
+            gr.Markdown("### Reported in papers (not measured here; each figure with its source)")
+            gr.Dataframe(board.reported, interactive=False, wrap=True)
+
+
+def _scaling_tab(board: LeaderboardView) -> None:
+    with gr.Tab("Scaling"):
+        if board.scale is None:
+            gr.Markdown(board.missing or "No label-scaling results yet: run `gliner-bench scale`.")
+            return
+        gr.Markdown("F1 on WNUT-16's gold types as unrelated types are added to the prompt: uni-encoders "
+                    "degrade past a few dozen labels, bi-encoders hold.")
+        gr.Plot(board.f1_vs_labels(), label="F1 against the number of labels")
+        gr.Plot(board.throughput_vs_labels(), label="throughput against the number of labels")
+        gr.Dataframe(board.scale, interactive=False, label="label scaling", max_height=400)
+
+
+# ------------------------------------------------------------------------------------ the app
+def build_app(pool: ModelPool | None = None, leaderboards: LeaderboardView | None = None) -> gr.Blocks:
     """The whole app; ``pool`` defaults to the bundled defaults plus ``$GLINER_BENCH_APP_MODELS``."""
     pool = pool or ModelPool.from_config()
     board = leaderboards if leaderboards is not None else leaderboard_view.load()
-    run_args = {"concurrency_id": "models", "concurrency_limit": MODEL_WORKERS}
-    decoders, relex = pool.names("decoder"), pool.names("relex")
-
     with gr.Blocks(title="gliner-bench: GLiNER architectures side by side") as demo:
         gr.Markdown(
             "# gliner-bench\nEvery GLiNER architecture on the same text, live, on CPU. Type a text and the entity "
             "types you want (any names), pick the models, run. Scores are the models' probabilities; latency is "
             f"the model call alone. Serving: {', '.join(f'`{n}`' for n in pool.names())}.")
-        with gr.Tab("Compare"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    text = gr.Textbox(label="text", lines=5, max_lines=20, value=EXAMPLES[1][0],
-                                      elem_id="compare-text", placeholder="Paste a sentence or a paragraph.")
-                    labels = gr.Textbox(label=f"entity labels (comma-separated, at most {LIMITS.max_labels})",
-                                        value=EXAMPLES[1][1], elem_id="compare-labels")
-                with gr.Column(scale=2):
-                    threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="threshold")
-                    with gr.Row():
-                        flat = gr.Checkbox(value=True, label="flat (no nested entities)")
-                        multi = gr.Checkbox(value=False, label="multi-label")
-                    models = _model_picker(pool.names())
-                    run = gr.Button("Run all selected models", variant="primary", elem_id="compare-run")
-            panels = _Panels(pool.names(), lambda n: ENTITY_HEADERS + ["generated labels"] * (n in decoders),
-                             generated=decoders)
-
-            def on_compare(text, labels_box, threshold, flat, multi, selected):
-                text, labels, threshold = _inputs(text, labels_box, threshold)
-                outs = _service_call(service.compare, pool, selected, text, labels, threshold, flat, multi)
-                return panels.updates(text, labels, outs)
-
-            inputs = [text, labels, threshold, flat, multi, models]
-            gr.on([run.click, text.submit, labels.submit], on_compare, inputs, panels.components(), **run_args)
-            gr.Examples([[t, lab, 0.5, True, False, pool.names()] for t, lab in EXAMPLES], inputs,
-                        panels.components(), on_compare, cache_examples=True, cache_mode="lazy",
-                        visible_columns=[0, 1],
-                        label="examples (run once, then cached)")
-
-        with gr.Tab("Relations"):
-            if not relex:
-                gr.Markdown("No relex model is served; add one with `--models` or `$GLINER_BENCH_APP_MODELS`.")
-            else:
-                gr.Markdown("Joint entities and relations: the relex models score every pair of found entities "
-                            "against each relation type you name.")
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        r_text = gr.Textbox(label="text", lines=4, value=RELATION_EXAMPLE[0])
-                        r_labels = gr.Textbox(label="entity labels", value=RELATION_EXAMPLE[1])
-                        r_rels = gr.Textbox(label=f"relation types (at most {LIMITS.max_relations})",
-                                            value=RELATION_EXAMPLE[2])
-                    with gr.Column(scale=2):
-                        r_threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="entity threshold")
-                        r_rel_threshold = gr.Slider(0.0, 1.0, value=0.3, step=0.05, label="relation threshold")
-                        r_models = _model_picker(relex)
-                        r_run = gr.Button("Extract relations", variant="primary")
-                r_panels = _Panels(relex, render.RELATION_COLUMNS, graph=True)
-
-                def on_relations(text, labels_box, rels_box, threshold, rel_threshold, selected):
-                    text, labels, threshold = _inputs(text, labels_box, threshold)
-                    try:
-                        rels, _ = parse_labels(rels_box, LIMITS.max_relations, "relation type")
-                        rel_threshold = check_threshold(rel_threshold)
-                    except InputError as err:
-                        raise gr.Error(str(err), print_exception=False) from None
-                    outs = _service_call(service.relations, pool, selected, text, labels, rels, threshold,
-                                         rel_threshold)
-                    return r_panels.updates(text, labels, outs)
-
-                gr.on([r_run.click], on_relations,
-                      [r_text, r_labels, r_rels, r_threshold, r_rel_threshold, r_models], r_panels.components(),
-                      **run_args)
-
-        with gr.Tab("Label discovery"):
-            if not decoders:
-                gr.Markdown("No decoder model is served; add one with `--models` or `$GLINER_BENCH_APP_MODELS`.")
-            else:
-                gr.Markdown("The decoder models find spans for the labels you give, then a small causal LM "
-                            "(SmolLM2-135M) writes a type name for each span: types you did not list. "
-                            "Constraints restrict the generated names to a list.")
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        d_text = gr.Textbox(label="text", lines=4, value=EXAMPLES[3][0])
-                        d_labels = gr.Textbox(label="labels for the span head", value="entity, person, "
-                                              "organization, location, date, product, work of art")
-                        d_constraints = gr.Textbox(label="constrain generated labels to (optional, comma-separated)",
-                                                   value="")
-                    with gr.Column(scale=2):
-                        d_threshold = gr.Slider(0.0, 1.0, value=0.3, step=0.05, label="threshold")
-                        d_num = gr.Slider(1, 5, value=1, step=1, label="generated labels per entity")
-                        d_models = _model_picker(decoders)
-                        d_run = gr.Button("Discover labels", variant="primary")
-                d_panels = _Panels(decoders, ENTITY_HEADERS + ["generated labels"], generated=decoders)
-
-                def on_discover(text, labels_box, constraints_box, threshold, num, selected):
-                    text, labels, threshold = _inputs(text, labels_box, threshold)
-                    constraints = None
-                    if constraints_box and constraints_box.replace(",", "").strip():
-                        constraints, _ = parse_labels(constraints_box, LIMITS.max_schema_labels, "constraint")
-                    outs = _service_call(service.discover, pool, selected, text, labels, threshold, constraints,
-                                         int(num))
-                    return d_panels.updates(text, labels, outs)
-
-                gr.on([d_run.click], on_discover, [d_text, d_labels, d_constraints, d_threshold, d_num, d_models],
-                      d_panels.components(), **run_args)
-
-        many = [n for n in pool.names() if pool.entries[n].family in ("uni", "bi")]
-        with gr.Tab("Many labels"):
-            gr.Markdown(
-                "A schema of hundreds of types. A uni-encoder prompts every type with the text (in groups that "
-                "fit its window, so its cost grows with the schema); a bi-encoder encodes the types once, caches "
-                "the vectors across requests, and its cost barely moves. Run twice: the second bi-encoder run "
-                "reuses the cache.")
-            with gr.Row():
-                with gr.Column(scale=3):
-                    m_text = gr.Textbox(label="text", lines=3, value=EXAMPLES[2][0])
-                    m_schema = gr.Textbox(label=f"schema (comma-separated types, at most {LIMITS.max_schema_labels})",
-                                          value=_schema(), lines=4, max_lines=8)
-                with gr.Column(scale=2):
-                    m_threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="threshold")
-                    m_models = _model_picker(many)
-                    m_run = gr.Button("Run the schema", variant="primary")
-            m_panels = _Panels(many, ENTITY_HEADERS)
-
-            def on_many(text, schema_box, threshold, selected):
-                text, labels, threshold = _inputs(text, schema_box, threshold, limit=LIMITS.max_schema_labels)
-                outs = _service_call(service.many_labels, pool, selected, text, labels, threshold)
-                return m_panels.updates(text, labels, outs)
-
-            gr.on([m_run.click], on_many, [m_text, m_schema, m_threshold, m_models], m_panels.components(),
-                  **run_args)
-
-        with gr.Tab("Leaderboard"):
-            if board.missing:
-                gr.Markdown(board.missing)
-            else:
-                gr.Markdown("Measured here (2 CPU cores, fp32) on the bundled defaults, from the results files "
-                            "under `leaderboards/results/`; micro-F1 at threshold 0.5, exact match. "
-                            "Regenerate with `gliner-bench leaderboard`.")
-                gr.Dataframe(board.headline(), label="micro-F1 per task (*: the task's data was seen in training)",
-                             interactive=False, wrap=True)
-                with gr.Accordion("every column (relation F1, zero-shot flags, throughput task)", open=False):
-                    gr.Dataframe(board.f1, interactive=False, wrap=True)
-                gr.Plot(board.f1_vs_throughput(), label="mean F1 against throughput")
-                if board.reported is not None:
-                    gr.Markdown("### Reported in papers (not measured here; each figure with its source)")
-                    gr.Dataframe(board.reported, interactive=False, wrap=True)
-        with gr.Tab("Scaling"):
-            if board.scale is None:
-                gr.Markdown(board.missing or "No label-scaling results yet: run `gliner-bench scale`.")
-            else:
-                gr.Markdown("F1 on WNUT-16's gold types as unrelated types are added to the prompt: uni-encoders "
-                            "degrade past a few dozen labels, bi-encoders hold.")
-                gr.Plot(board.f1_vs_labels(), label="F1 against the number of labels")
-                gr.Plot(board.throughput_vs_labels(), label="throughput against the number of labels")
-                gr.Dataframe(board.scale, interactive=False, label="label scaling", max_height=400)
+        _compare_tab(pool)
+        _relations_tab(pool)
+        _discovery_tab(pool)
+        _many_labels_tab(pool)
+        _leaderboard_tab(board)
+        _scaling_tab(board)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return demo
-
-
-def _service_call(fn, *args):
-    """A service call whose input errors become a message in the page."""
-    try:
-        return fn(*args)
-    except InputError as err:
-        raise gr.Error(str(err), print_exception=False) from None

@@ -13,7 +13,6 @@ Backends:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import traceback
 from collections.abc import Callable, Sequence
@@ -85,20 +84,10 @@ def load_cached(spec: str, device: str = "cpu"):
 
 
 def model_info(spec: str, model) -> dict:
-    info = {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
-            "parameters": sum(p.numel() for p in model.model.parameters()), "revision": None, "weights_sha256": None}
-    from ..loading import BUNDLED_PREFIX, bundled_path
-
-    path = bundled_path(spec.removeprefix(BUNDLED_PREFIX)) if spec.startswith(BUNDLED_PREFIX) else Path(spec)
-    for name in ("model.safetensors", "pytorch_model.bin", "delta.safetensors"):
-        if (path / name).is_file():
-            digest = hashlib.sha256()
-            with open(path / name, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            info["weights_sha256"] = digest.hexdigest()
-            break
-    return info
+    """What a results file says of its model; ``weights_sha256`` is the SHA-256 of the weights file the model was
+    loaded from (``None`` for an ``untrained:`` model built in memory)."""
+    return {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
+            "parameters": model.num_parameters(), "revision": None, "weights_sha256": model.weights_digest()}
 
 
 def task_info(task) -> dict:

@@ -14,8 +14,6 @@ import statistics
 import time
 from collections.abc import Sequence
 
-import torch
-
 from ..label_pool import label_pool
 from ..processing import words_from_tokens
 from .data import Example
@@ -30,10 +28,10 @@ Scored = tuple[int, int, str, float]  # (start word, end word inclusive, label n
 def predict(model, examples: Sequence[Example], labels: Sequence[str], threshold: float, batch_size: int = 8,
             flat_ner: bool = True) -> list[list[Scored]]:
     """Entities of each example's own words, as word spans (the model sees the dataset's tokens)."""
-    kwargs = {"generate_labels": False} if model.is_decoder else {}
+    kwargs = {"generate_labels": False} if model.capabilities.generated_labels else {}
     out = model.inference([ex.tokens for ex in examples], list(labels), threshold=threshold, flat_ner=flat_ner,
                           batch_size=batch_size, **kwargs)
-    if model.is_relex:
+    if model.capabilities.relations:
         out = out[0]
     spans = []
     for ex, entities in zip(examples, out):
@@ -61,7 +59,7 @@ def gold(task: Task, examples: Sequence[Example], keep: set[str] | None = None) 
 
 
 def _one_pass_is_exact(model) -> bool:
-    return not (model.is_decoder and model.config.is_token_level)
+    return not (model.capabilities.generated_labels and model.config.is_token_level)
 
 
 def sweep(model, task: Task, examples: Sequence[Example], thresholds: Sequence[float], labels: Sequence[str],
@@ -92,7 +90,7 @@ def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Ex
         dev_curve = {str(t): r["micro"]["f1"] for t, r in dev_reports.items()}
         chosen = max(thresholds, key=lambda t: (dev_reports[t]["micro"]["f1"], -abs(t - 0.5)))
     test_reports = sweep(model, task, test, thresholds, labels, batch_size)
-    relations = relation_f1(model, task, test, 0.5, batch_size) if model.is_relex else None
+    relations = relation_f1(model, task, test, 0.5, batch_size) if model.capabilities.relations else None
     return {
         "relations_at_0.5": relations,
         "at_0.5": test_reports[0.5],
@@ -174,8 +172,10 @@ def throughput(model, texts: Sequence[str | Sequence[str]], labels: Sequence[str
                repeats: int = 3, warmup: int = 1, threshold: float = 0.5) -> dict:
     """Texts/s, tokens/s and per-batch latency p50/p95 over ``repeats`` passes after ``warmup`` batches;
     CUDA is synchronised around every timed call."""
+    import torch  # here, not at the top: importing the harness (and the grid, and the CLI) needs no torch
+
     batches = [list(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
-    kwargs = {"generate_labels": False} if model.is_decoder else {}
+    kwargs = {"generate_labels": False} if model.capabilities.generated_labels else {}
 
     def run(batch):
         model.inference(batch, list(labels), threshold=threshold, batch_size=batch_size, **kwargs)
@@ -195,12 +195,12 @@ def throughput(model, texts: Sequence[str | Sequence[str]], labels: Sequence[str
             latencies.append(time.perf_counter() - start)
     total = sum(latencies)
     n_texts = len(texts) * repeats
-    tokens = sum(len(model.tokenizer(t if isinstance(t, str) else " ".join(t))["input_ids"]) for t in texts) * repeats
+    tokens = sum(model.count_tokens(t) for t in texts) * repeats
     ordered = sorted(latencies)
     return {"texts": len(texts), "labels": len(labels), "batch_size": batch_size, "repeats": repeats,
             "texts_per_second": n_texts / total, "tokens_per_second": tokens / total,
             "latency_p50_s": _quantile(ordered, 0.5), "latency_p95_s": _quantile(ordered, 0.95),
-            "batches_timed": len(latencies), "dtype": str(next(model.model.parameters()).dtype).replace("torch.", "")}
+            "batches_timed": len(latencies), "dtype": str(model.dtype).replace("torch.", "")}
 
 
 def _quantile(ordered: list[float], q: float) -> float:

@@ -111,7 +111,7 @@ def throughput_frame(records: Sequence[dict]) -> pd.DataFrame:
         f, env = r["figures"], r.get("environment") or {}
         rows.append(_model_columns(r) | {
             "task": r["task"]["name"], "batch size": f["batch_size"], "labels": f["labels"],
-            "texts/s": _round(f["texts_per_second"], 2), "tokens/s": None if f["tokens_per_second"] is None else int(round(f["tokens_per_second"])),
+            "texts/s": _round(f["texts_per_second"], 2), "tokens/s": None if f["tokens_per_second"] is None else round(f["tokens_per_second"]),
             "latency p50 s": _round(f["latency_p50_s"], 4), "latency p95 s": _round(f["latency_p95_s"], 4),
             "dtype": f.get("dtype"), "device": env.get("device"), "device name": env.get("device_name"),
             "threads": env.get("torch_threads"), "torch": env.get("torch"), "date": env.get("date")})

@@ -145,6 +145,16 @@ class BiEncoder(nn.Module):
             self.cross_fuser = CrossFuser(config.hidden_size, heads, config.num_post_fusion_layers,
                                           config.post_fusion_schema)
 
+    @property
+    def has_cross_fuser(self) -> bool:
+        """Labels and words attend to each other: labels cannot be scored in independent chunks."""
+        return hasattr(self, "cross_fuser")
+
+    @property
+    def text_vocabulary_size(self) -> int:
+        """Rows of the text encoder's embedding table (ids past it must not reach the encoder)."""
+        return self.token_rep_layer.bert_layer.model.get_input_embeddings().num_embeddings
+
     def encode_labels(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.token_rep_layer.encode_labels(input_ids, attention_mask)
 
@@ -157,7 +167,7 @@ class BiEncoder(nn.Module):
              label_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Zero padded label slots, then run the cross-fuser if there is one: -> words, labels."""
         labels = labels * label_mask[..., None].to(labels.dtype)  # (B, C, D)
-        if hasattr(self, "cross_fuser"):
+        if self.has_cross_fuser:
             labels, words = self.cross_fuser(labels, words, label_mask, word_mask)
             labels = labels * label_mask[..., None].to(labels.dtype)
         return words, labels

@@ -13,7 +13,6 @@ import torch
 import torch.nn.functional as F
 from torch import fft, nn
 
-
 ADJACENCY_BLOCK = 1 << 24  # floats of (B, rows, E, D) pair activations an MLP adjacency computes at once
 
 

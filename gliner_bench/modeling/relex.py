@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import GLiNERConfig
 from ..candidates import relex_span_candidates, relex_token_candidates
+from ..config import GLiNERConfig
 from .encoder import extract_label_vectors
 from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, pad_spans, projection_mlp
 from .relation_layers import RelationsRepLayer, TriplesScoreLayer
@@ -155,7 +155,7 @@ class UniEncoderSpanRelex(_Relex, UniEncoderSpan):
         out = self.entity_logits(enc, batch)
         if gold is not None:
             return out | self.relation_training_outputs(enc, batch, *gold)
-        return self.with_relations(out, enc, batch, threshold, adjacency_threshold)
+        return self.with_relations(out | {"encoded": enc}, enc, batch, threshold, adjacency_threshold)
 
 
 class UniEncoderTokenRelex(_Relex, UniEncoder):
@@ -184,4 +184,4 @@ class UniEncoderTokenRelex(_Relex, UniEncoder):
         out = {"logits": logits, "word_mask": enc.word_mask, "label_mask": enc.label_mask}
         if gold is not None:
             return out | self.relation_training_outputs(enc, batch, *gold)
-        return self.with_relations(out, enc, batch, threshold, adjacency_threshold)
+        return self.with_relations(out | {"encoded": enc}, enc, batch, threshold, adjacency_threshold)

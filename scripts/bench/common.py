@@ -77,23 +77,23 @@ def calibrate_threshold(directory: Path, texts: list[str], labels: list[str], qu
     realistic few candidates through (an untrained head would otherwise pass half of them, and the figures
     would time Python decoding of junk rather than the model)."""
     from gliner_bench import GLiNER
+    from gliner_bench.options import CallOptions
     from gliner_bench.processing import normalize_labels, split_words
+    from gliner_bench.tokenization import Row
 
     model = GLiNER.from_pretrained(directory)
     label_set = normalize_labels(labels)
-    words = [split_words(t).tokens for t in texts]
-    if model.is_relex:  # the entity head alone (no threshold: no relation pass over every span)
-        from gliner_bench.processing import tokenize_batch
-
-        batch = tokenize_batch(model.tokenizer, words, [model.runner._prompt(label_set)] * len(words),
-                               model.config.subtoken_pooling, model.max_tokens)
+    tok = model.pipeline.tokenizer  # every text whole, prompted with every label, in one batch
+    prompt = tok.pieces(model.family.prompt(label_set))
+    pieces = [tok.pieces(split_words(t).tokens) for t in texts]
+    batch = tok.batch([Row(prompt, p, 0, len(p.words)) for p in pieces])
+    if model.capabilities.relations:  # the entity head alone (no threshold: no relation pass over every span)
         with torch.inference_mode():
             logits = model.model(batch)["logits"]
-        scores = torch.cat([torch.sigmoid(logits[b, : len(w)]).flatten() for b, w in enumerate(words)])
+        scores = torch.cat([torch.sigmoid(logits[b, : len(p.words)]).flatten() for b, p in enumerate(pieces)])
         return round(float(scores.quantile(quantile)), 4)
-    state = model.runner.prepare([label_set])
-    found = model.runner.candidates(words, [0] * len(words), [label_set], 0.0, state, multi_label=True)
-    if model.is_decoder:  # (candidates, what the decoder needs later) per window
-        found = [spans for spans, _ in found]
+    with torch.inference_mode():
+        state = model.family.prepare([label_set], CallOptions.from_keywords(0.0))
+        found = [out.candidates for out in model.family.score(batch, [0] * len(pieces), [label_set], 0.0, True, state)]
     scores = torch.tensor([s.score for row in found for s in row])
     return round(float(scores.quantile(quantile)), 4)

@@ -1,0 +1,110 @@
+"""Options of one family, as small objects: relations (relex), generation (decoders), label embeddings (bi).
+
+``GLiNER.inference`` takes the reference's keyword names (``relations=``, ``adjacency_threshold=``,
+``gen_constraints=``, ``num_gen_sequences=``, ``label_embeddings=``, generation keywords); ``from_keywords``
+turns them into these objects once, and a family accepts the option types it declares. A family is never
+handed a keyword it must reject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .generation import GenerationSettings
+from .processing import LabelSet, normalize_labels
+
+
+@dataclass(frozen=True)
+class RelationOptions:
+    """Relation labels prompted after the entity labels, and the two thresholds of the relation pass."""
+
+    labels: LabelSet = field(default_factory=lambda: LabelSet([], []))
+    adjacency_threshold: float = 0.5  # an ordered entity pair is scored when its edge probability exceeds it
+    relation_threshold: float = 0.5  # a scored pair keeps the relations above it
+
+    @classmethod
+    def from_call(cls, relations, threshold: float, adjacency_threshold: float | None = None,
+                  relation_threshold: float | None = None) -> RelationOptions:
+        adjacency = threshold if adjacency_threshold is None else adjacency_threshold
+        relation = threshold if relation_threshold is None else relation_threshold
+        for name, value in (("adjacency_threshold", adjacency), ("relation_threshold", relation)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}.")
+        return cls(_relation_labels(relations), float(adjacency), float(relation))
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Whether and how a decoder names entities (``settings`` validated by ``GenerationSettings``)."""
+
+    settings: GenerationSettings = field(default_factory=lambda: GenerationSettings.from_call(None, 1, {}))
+    enabled: bool = True  # False: entities only, nothing generated (evaluation of the entity head)
+
+
+@dataclass(frozen=True)
+class LabelEmbeddings:
+    """Precomputed label vectors (``encode_labels``), one row per label as given: (N, D)."""
+
+    vectors: Any  # torch.Tensor; not imported here so this module stays light
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """The family options of one call; ``given`` names the keywords the caller actually passed."""
+
+    relations: RelationOptions
+    generation: GenerationOptions
+    label_embeddings: LabelEmbeddings | None
+    given: dict[type, list[str]]
+
+    @classmethod
+    def from_keywords(cls, threshold: float, relations=None, adjacency_threshold: float | None = None,
+                      relation_threshold: float | None = None, gen_constraints: Sequence[str] | None = None,
+                      num_gen_sequences: int = 1, generate_labels: bool = True, label_embeddings=None,
+                      **gen_kwargs) -> CallOptions:
+        """The reference's keywords -> option objects (each validated)."""
+        given: dict[type, list[str]] = {}
+        for option, names in ((RelationOptions, {"relations": relations is not None,
+                                                 "adjacency_threshold": adjacency_threshold is not None,
+                                                 "relation_threshold": relation_threshold is not None}),
+                              (GenerationOptions, {"gen_constraints": gen_constraints is not None,
+                                                   "num_gen_sequences": num_gen_sequences != 1,
+                                                   "generate_labels": generate_labels is not True,
+                                                   **{k: True for k in gen_kwargs}}),
+                              (LabelEmbeddings, {"label_embeddings": label_embeddings is not None})):
+            passed = [name for name, on in names.items() if on]
+            if passed:
+                given[option] = passed
+        return cls(
+            relations=RelationOptions.from_call(relations, threshold, adjacency_threshold, relation_threshold),
+            generation=GenerationOptions(GenerationSettings.from_call(gen_constraints, num_gen_sequences, gen_kwargs),
+                                         bool(generate_labels)),
+            label_embeddings=None if label_embeddings is None else LabelEmbeddings(label_embeddings),
+            given=given,
+        )
+
+    def refuse_unless(self, accepted: Sequence[type], architecture: str) -> None:
+        """Raise for options the caller passed that a model of ``architecture`` does not take."""
+        for option, names in self.given.items():
+            if option not in accepted:
+                raise ValueError(f"{', '.join(names)}: {_APPLIES[option]}; this model is {architecture}.")
+
+
+_APPLIES = {
+    RelationOptions: "relations apply to relex models only",
+    GenerationOptions: "generation arguments apply to decoder models only",
+    LabelEmbeddings: "label_embeddings only apply to bi-encoders, whose labels are not prompted in the text",
+}
+
+
+def _relation_labels(relations) -> LabelSet:
+    """Relation labels as given: none (entities only), a list, or ``{name: description}``."""
+    if relations is None or (isinstance(relations, (list, tuple, Mapping)) and len(relations) == 0):
+        return LabelSet([], [])
+    try:
+        return normalize_labels(relations)
+    except ValueError as err:
+        raise ValueError(f"Bad relation labels: {err} For relations pass e.g. relations=['works for', "
+                         "'located in'].") from err

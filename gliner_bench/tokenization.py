@@ -1,0 +1,139 @@
+"""Words -> subtoken ids, each word list tokenised once; encoder batches assembled from those ids.
+
+``processing.tokenize_batch`` runs the tokenizer on ``prompt + words`` for every row. A text's words and a
+label set's prompt are the same in every window and batch they appear in, so ``WordTokenizer`` tokenises each
+once (``pieces``) and builds rows by concatenating ids (``batch``): the same ``input_ids``, ``attention_mask``
+and ``words_mask`` as ``tokenize_batch`` (tested), without re-tokenising.
+
+That holds only when a word's subtokens do not depend on its position in the sequence (WordPiece, byte-level
+BPE with a prefix space, SentencePiece with ``prepend_scheme="always"``). The tokenizer is probed once; one
+whose first word is split differently (``prepend_scheme="first"``) falls back to ``tokenize_batch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .processing import tokenize_batch
+
+_PROBES = ("hello", "Paris", "x", "2024", "naïve")  # words whose splits must not depend on their position
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The words of a text (or of a prompt) and the subtoken ids of each, tokenised once."""
+
+    words: list[str]
+    ids: list[list[int]]  # ids[i]: subtokens of words[i] (may be empty, e.g. a lone zero-width character)
+
+    def counts(self) -> list[int]:
+        return [len(x) for x in self.ids]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One encoder row: a prompt, then words ``[start, end)`` of a text."""
+
+    prompt: Pieces
+    text: Pieces
+    start: int
+    end: int
+
+
+class WordTokenizer:
+    """Tokenises word lists once and assembles prompted, padded batches from the ids."""
+
+    def __init__(self, tokenizer, max_tokens: int, subtoken_pooling: str = "first"):
+        self.tokenizer, self.max_tokens, self.pooling = tokenizer, max_tokens, subtoken_pooling
+        self.num_special = tokenizer.num_special_tokens_to_add(pair=False)
+        self.prefix, self.suffix = _special_layout(tokenizer)
+        self.reuses_ids = (len(self.prefix) + len(self.suffix) == self.num_special
+                           and tokenizer.padding_side == "right" and tokenizer.pad_token_id is not None
+                           and _position_independent(tokenizer))
+
+    def pieces(self, words: Sequence[str]) -> Pieces:
+        """Subtoken ids of each word, as the tokenizer splits pre-split words."""
+        words = list(words)
+        if not words:
+            return Pieces([], [])
+        enc = self.tokenizer(words, is_split_into_words=True, add_special_tokens=False, verbose=False)
+        ids: list[list[int]] = [[] for _ in words]
+        for token, word in zip(enc["input_ids"], enc.word_ids()):
+            if word is not None:
+                ids[word].append(token)
+        return Pieces(words, ids)
+
+    def batch(self, rows: Sequence[Row]) -> dict[str, torch.Tensor]:
+        """``input_ids``, ``attention_mask``, ``words_mask`` (B, L) and ``text_lengths`` (B,), as
+        ``processing.tokenize_batch`` gives for ``prompt + words[start:end]`` of each row."""
+        if not self.reuses_ids:
+            return tokenize_batch(self.tokenizer, [r.text.words[r.start:r.end] for r in rows],
+                                  [r.prompt.words for r in rows], self.pooling, self.max_tokens)
+        room = self.max_tokens - self.num_special
+        sequences, word_index = [], []
+        for r in rows:
+            ids, index = [], []  # index: -1 for prompt subtokens, else the window's word index
+            for piece in r.prompt.ids:
+                ids += piece
+            index += [-1] * len(ids)
+            for w in range(r.start, r.end):
+                piece = r.text.ids[w]
+                ids += piece
+                index += [w - r.start] * len(piece)
+            sequences.append(self.prefix + ids[:room] + self.suffix)  # truncation as the tokenizer's
+            word_index.append([-1] * len(self.prefix) + index[:room] + [-1] * len(self.suffix))
+        L = max(len(s) for s in sequences)
+        input_ids = np.full((len(rows), L), self.tokenizer.pad_token_id, dtype=np.int64)  # (B, L)
+        attention = np.zeros((len(rows), L), dtype=np.int64)  # (B, L)
+        words_mask = np.zeros((len(rows), L), dtype=np.int64)  # (B, L): word index + 1 at selected subtokens
+        for b, (seq, index) in enumerate(zip(sequences, word_index)):
+            input_ids[b, :len(seq)] = seq
+            attention[b, :len(seq)] = 1
+            words_mask[b, :len(seq)] = _selected(np.array(index, dtype=np.int64), self.pooling)
+        return {
+            "input_ids": torch.from_numpy(input_ids),
+            "attention_mask": torch.from_numpy(attention),
+            "words_mask": torch.from_numpy(words_mask),
+            "text_lengths": torch.tensor([r.end - r.start for r in rows], dtype=torch.long),
+        }
+
+
+def _selected(index: np.ndarray, pooling: str) -> np.ndarray:
+    """``index`` (L,): word of each subtoken (-1: prompt or special) -> word + 1 at the subtokens that
+    represent the word (first, last, or all of them), 0 elsewhere."""
+    previous = np.concatenate([[-2], index[:-1]])
+    following = np.concatenate([index[1:], [-2]])
+    if pooling == "first":
+        chosen = index != previous
+    elif pooling == "last":
+        chosen = index != following
+    else:  # mean / max pool every subtoken of the word
+        chosen = np.ones_like(index, dtype=bool)
+    chosen &= index >= 0
+    return np.where(chosen, index + 1, 0)
+
+
+def _special_layout(tokenizer) -> tuple[list[int], list[int]]:
+    """The special token ids the tokenizer puts before and after a single sequence (e.g. [CLS] ... [SEP])."""
+    enc = tokenizer(["x"], is_split_into_words=True, add_special_tokens=True)
+    word_ids = enc.word_ids()
+    content = [i for i, w in enumerate(word_ids) if w is not None]
+    if not content:
+        return [], []
+    ids = enc["input_ids"]
+    return list(ids[:content[0]]), list(ids[content[-1] + 1:])
+
+
+def _position_independent(tokenizer) -> bool:
+    """Whether each probe word gets the same subtokens first in a sequence as after another word."""
+    alone = [tokenizer([w], is_split_into_words=True, add_special_tokens=False)["input_ids"] for w in _PROBES]
+    enc = tokenizer(["the", *_PROBES], is_split_into_words=True, add_special_tokens=False)
+    after: list[list[int]] = [[] for _ in _PROBES]
+    for token, word in zip(enc["input_ids"], enc.word_ids()):
+        if word is not None and word > 0:
+            after[word - 1].append(token)
+    return alone == after

@@ -1,0 +1,196 @@
+"""Import hygiene: the torch-free parts import without torch, and the sub-packages depend one way only.
+
+The import graph is read from the source with ``ast`` (every ``import`` statement, function-level ones included;
+``importlib.import_module`` with a computed name is not seen, so a lazy import also names its module in an
+``if TYPE_CHECKING:`` block).
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "gliner_bench"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / PACKAGE
+HEAVY = ("torch", "transformers")
+
+# ------------------------------------------------------------------------------------------ torch-free imports
+TORCH_FREE = [
+    "gliner_bench",
+    "gliner_bench.config",
+    "gliner_bench.defaults",
+    "gliner_bench.capabilities",
+    "gliner_bench.decoding",
+    "gliner_bench.results",
+    "gliner_bench.evaluation.metrics",
+    "gliner_bench.leaderboard",
+    "gliner_bench.leaderboard.collect",
+    "gliner_bench.leaderboard.tables",
+    "gliner_bench.leaderboard.figures",
+    "gliner_bench.leaderboard.publish",
+]
+
+
+def _fresh_python(code: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_DIR.parent), env.get("PYTHONPATH")) if p)
+    return subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("module", TORCH_FREE)
+def test_a_torch_free_module_imports_without_torch(module):
+    done = _fresh_python(f"import importlib, sys\nimportlib.import_module({module!r})\n"
+                         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"importing {module} imports {done.stdout.strip()}"
+
+
+def test_the_package_loads_gliner_on_first_use():
+    done = _fresh_python(
+        "import sys\n"
+        "import gliner_bench\n"
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'import gliner_bench loads torch'\n"
+        "assert {'GLiNER', 'GLiNERConfig', 'ARCHITECTURES', '__version__'} <= set(gliner_bench.__all__)\n"
+        "assert 'GLiNER' in dir(gliner_bench) and gliner_bench.__version__\n"
+        "from gliner_bench.config import ARCHITECTURES, GLiNERConfig\n"
+        "assert gliner_bench.GLiNERConfig is GLiNERConfig and gliner_bench.ARCHITECTURES is ARCHITECTURES\n"
+        "model_class = gliner_bench.GLiNER\n"
+        "assert 'torch' in sys.modules\n"
+        "from gliner_bench.model import GLiNER\n"
+        "from gliner_bench import GLiNER as again\n"
+        "assert model_class is GLiNER is again and callable(GLiNER.from_pretrained)\n"
+        "from gliner_bench import generation\n"  # a submodule still imports through the package
+        "assert generation.__name__ == 'gliner_bench.generation'\n"
+        "try:\n"
+        "    gliner_bench.NoSuchThing\n"
+        "except AttributeError as err:\n"
+        "    assert 'NoSuchThing' in str(err)\n"
+        "else:\n"
+        "    raise AssertionError('an unknown attribute must raise AttributeError')\n"
+        "print('ok')\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+# ------------------------------------------------------------------------------------------ the import graph
+SUBPACKAGES = ("evaluation", "training", "leaderboard", "app", "modeling")
+
+
+def package_modules() -> dict[str, Path]:
+    """Dotted name -> source file of every module of the package."""
+    modules = {}
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        parts = path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _known(name: str, modules) -> str:
+    """The longest prefix of ``name`` that is a module of ours (``gliner_bench.x.Y`` -> ``gliner_bench.x``)."""
+    while name not in modules and "." in name:
+        name = name.rpartition(".")[0]
+    return name
+
+
+def imports_of(name: str, path: Path, modules) -> set[str]:
+    """The package's modules that ``name`` imports, at any depth of its source (functions, classes, ifs)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            found.update(f"{source}.{alias.name}" for alias in node.names)  # a submodule, or a name in source
+    return {_known(m, modules) for m in found if m.split(".")[0] == PACKAGE}
+
+
+def module_graph() -> dict[str, set[str]]:
+    modules = package_modules()
+    return {name: imports_of(name, path, modules) - {name} for name, path in modules.items()}
+
+
+def node_of(module: str, modeling_in_core: bool) -> str:
+    """Sub-packages are nodes; the CLI is a node (it depends on everything); the rest of the package is the core."""
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in SUBPACKAGES and not (modeling_in_core and parts[1] == "modeling"):
+        return parts[1]
+    if module == f"{PACKAGE}.cli":
+        return "cli"
+    return "core"
+
+
+def subpackage_graph(modeling_in_core: bool = True) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for module, targets in module_graph().items():
+        node = node_of(module, modeling_in_core)
+        graph.setdefault(node, set()).update(t for t in (node_of(x, modeling_in_core) for x in targets) if t != node)
+    return graph
+
+
+def _assert_acyclic(graph: dict[str, set[str]]) -> None:
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as err:
+        cycle = " imports ".join(reversed(err.args[1]))  # graphlib lists it against the edges' direction
+        raise AssertionError(f"import cycle: {cycle}\ngraph: {graph}") from None
+
+
+def test_the_subpackages_import_one_way():
+    graph = subpackage_graph()
+    _assert_acyclic(graph)
+    assert "training" not in graph["evaluation"], "evaluation must never import training"
+    assert graph["core"] == set(), f"the core imports {graph['core']}"
+    assert graph["leaderboard"] <= {"core"} and graph["app"] <= {"core", "evaluation", "leaderboard"}
+    assert "cli" not in set().union(*graph.values()), "nothing imports the CLI"
+
+
+def test_modeling_is_on_no_cycle():
+    """``modeling`` (the networks) takes the config and the candidate search from the core, and the model takes the
+    networks from ``modeling``: with ``modeling`` a node of its own, no chain of imports leads from it back to it."""
+    modeling = f"{PACKAGE}.modeling"
+    graph: dict[str, set[str]] = {}
+    for module, targets in module_graph().items():
+        node = modeling if module.startswith(modeling) else module
+        graph.setdefault(node, set()).update(modeling if t.startswith(modeling) else t for t in targets)
+        graph[node].discard(node)
+    outside = {t for t in graph[modeling] if node_of(t, modeling_in_core=False) != "core"}
+    assert not outside, f"modeling imports {outside} (only core modules)"
+    seen, todo = set(), list(graph[modeling])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += graph.get(module, ())
+    assert modeling not in seen, f"a cycle through modeling: it imports {sorted(graph[modeling])}, which lead back"
+
+
+def test_the_leaderboard_reads_only_results_files():
+    for module, targets in module_graph().items():
+        if module.startswith(f"{PACKAGE}.leaderboard"):
+            foreign = {t for t in targets if not t.startswith(f"{PACKAGE}.leaderboard")}
+            assert foreign <= {f"{PACKAGE}.results"}, f"{module} imports {foreign}"
+
+
+def test_evaluation_never_imports_training():
+    for module, targets in module_graph().items():
+        if module.startswith(f"{PACKAGE}.evaluation"):
+            assert not {t for t in targets if t.startswith(f"{PACKAGE}.training")}, module
+
+
+if __name__ == "__main__":  # print the graphs: python tests/test_imports.py
+    for label, graph in (("sub-packages (modeling in the core)", subpackage_graph(True)),
+                         ("sub-packages (modeling apart)", subpackage_graph(False))):
+        print(f"{label}:")
+        for node in sorted(graph):
+            print(f"  {node} -> {', '.join(sorted(graph[node])) or '(nothing)'}")
