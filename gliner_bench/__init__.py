@@ -13,7 +13,7 @@ from .config import ARCHITECTURES, GLiNERConfig
 if TYPE_CHECKING:
     from .model import GLiNER
 
-__version__ = "0.1.0"
+from .version import __version__
 __all__ = ["ARCHITECTURES", "GLiNER", "GLiNERConfig", "__version__"]
 
 _LAZY = {"GLiNER": ".model"}  # name -> the module that defines it, imported on first access

@@ -22,7 +22,7 @@ def describe(device: str = "cpu") -> dict:
     import torch
     import transformers
 
-    from . import __version__
+    from .version import __version__
 
     info = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

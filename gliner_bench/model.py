@@ -44,11 +44,26 @@ class GLiNER(nn.Module):
         self._passthrough = dict(passthrough or {})  # saved-but-unused tensors, written back on save
         self.weights_file: Path | None = None  # set by from_pretrained: what weights_digest hashes
         self.max_tokens = assembly.max_tokens(tokenizer, config)
-        self.family = family_class(config.family)(model, config, tokenizer, labels_tokenizer=labels_tokenizer,
-                                                  decoder_tokenizer=decoder_tokenizer)
-        words = WordTokenizer(tokenizer, self.max_tokens, config.subtoken_pooling)
-        self.pipeline = Pipeline(self.family, words, self.max_tokens)
+        self._bind_family()
         self.eval()
+
+    def _bind_family(self) -> None:
+        """The family's steps and the pipeline, on the current ``self.model``."""
+        self.family = family_class(self.config.family)(self.model, self.config, self.tokenizer,
+                                                       labels_tokenizer=self.labels_tokenizer,
+                                                       decoder_tokenizer=self.decoder_tokenizer)
+        words = WordTokenizer(self.tokenizer, self.max_tokens, self.config.subtoken_pooling)
+        self.pipeline = Pipeline(self.family, words, self.max_tokens)
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, value)
+        if name == "model" and "family" in self.__dict__:  # a replaced module (e.g. a quantised copy) is used
+            self._bind_family()
+
+    def compile(self, *args, **kwargs) -> GLiNER:
+        """``torch.compile`` the architecture's module in place (what inference runs), as the reference does."""
+        self.model.compile(*args, **kwargs)
+        return self
 
     @classmethod
     def _from_parts(cls, parts: assembly.Parts) -> GLiNER:

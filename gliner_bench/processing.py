@@ -83,7 +83,7 @@ def normalize_labels(labels: Sequence[str] | Mapping[str, str] | str) -> LabelSe
         names, prompts = [], []
         for name, description in labels.items():
             if not isinstance(name, str) or not isinstance(description, str):
-                raise ValueError(
+                raise ValueError(  # noqa: TRY004 -- every label problem is a ValueError (the documented contract)
                     "Label descriptions must map label names to description strings, "
                     "e.g. {'person': 'a human being'}."
                 )
@@ -100,7 +100,7 @@ def normalize_labels(labels: Sequence[str] | Mapping[str, str] | str) -> LabelSe
         raise ValueError(f"Pass at least one entity label, {example}.")
     for label in labels:
         if not isinstance(label, str):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 -- as above
                 f"Every label must be a string; got {type(label).__name__} ({label!r}). {example[0].upper()}"
                 f"{example[1:]}."
             )

@@ -50,7 +50,7 @@ def make_record(experiment: str, model: dict, task: dict, arguments: dict, figur
                 environment: dict, error: str | None = None) -> dict:
     if experiment not in EXPERIMENTS:
         raise ValueError(f"Unknown experiment {experiment!r}; expected one of {EXPERIMENTS}.")
-    from . import __version__
+    from .version import __version__
 
     return {"schema_version": SCHEMA_VERSION, "package": "gliner-bench", "package_version": __version__,
             "experiment": experiment, "status": "error" if error else "ok", "error": error, "model": model,

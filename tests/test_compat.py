@@ -65,3 +65,15 @@ def test_bundled_ids_load_like_paths_without_transformers_notices(caplog, capfd)
 def test_an_unknown_bundled_name_says_which_exist():
     with pytest.raises(ValueError, match="bundled: .*uni-span"):
         GLiNER.from_pretrained("bundled:nope")
+
+
+def test_a_replaced_module_is_the_one_inference_runs(span_model):
+    import copy
+
+    before = span_model.predict_entities(TEXT, LABELS, threshold=0.3)
+    other = copy.deepcopy(span_model.model)
+    with torch.no_grad():
+        other.prompt_rep_layer[0].weight.mul_(-1)  # a different head: different scores
+    span_model.model = other
+    assert span_model.family.module is other
+    assert span_model.predict_entities(TEXT, LABELS, threshold=0.3) != before

@@ -79,7 +79,23 @@ def test_the_package_loads_gliner_on_first_use():
 
 
 # ------------------------------------------------------------------------------------------ the import graph
+# The package in layers; every import points down this list (or stays in its layer):
+#   cli -> app -> (leaderboard) ; training -> evaluation -> api -> modeling -> base ; leaderboard -> base
+# base: plain data and pure functions (configs, words, decoding, candidates, results, options ...);
+# modeling: the networks; api: assembling, running and saving models (families, pipeline, GLiNER, loading).
+BASE = {"version", "config", "capabilities", "processing", "decoding", "candidates", "tokenization", "results",
+        "environment", "label_pool", "defaults", "generation", "options", "data"}
 SUBPACKAGES = ("evaluation", "training", "leaderboard", "app", "modeling")
+ALLOWED = {
+    "base": set(),
+    "modeling": {"base"},
+    "api": {"base", "modeling"},
+    "evaluation": {"base", "api"},
+    "training": {"base", "modeling", "api", "evaluation"},
+    "leaderboard": {"base"},
+    "app": {"base", "api", "evaluation", "leaderboard"},
+    "cli": {"base", "api", "evaluation", "training", "leaderboard", "app"},
+}
 
 
 def package_modules() -> dict[str, Path]:
@@ -120,21 +136,21 @@ def module_graph() -> dict[str, set[str]]:
     return {name: imports_of(name, path, modules) - {name} for name, path in modules.items()}
 
 
-def node_of(module: str, modeling_in_core: bool) -> str:
-    """Sub-packages are nodes; the CLI is a node (it depends on everything); the rest of the package is the core."""
+def node_of(module: str) -> str:
+    """The layer of a module: a sub-package, the CLI, the base modules, or the api (the rest)."""
     parts = module.split(".")
-    if len(parts) > 1 and parts[1] in SUBPACKAGES and not (modeling_in_core and parts[1] == "modeling"):
+    if len(parts) > 1 and parts[1] in SUBPACKAGES:
         return parts[1]
     if module == f"{PACKAGE}.cli":
         return "cli"
-    return "core"
+    return "base" if len(parts) > 1 and parts[1] in BASE else "api"
 
 
-def subpackage_graph(modeling_in_core: bool = True) -> dict[str, set[str]]:
+def layer_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for module, targets in module_graph().items():
-        node = node_of(module, modeling_in_core)
-        graph.setdefault(node, set()).update(t for t in (node_of(x, modeling_in_core) for x in targets) if t != node)
+        node = node_of(module)
+        graph.setdefault(node, set()).update(t for t in map(node_of, targets) if t != node)
     return graph
 
 
@@ -146,33 +162,18 @@ def _assert_acyclic(graph: dict[str, set[str]]) -> None:
         raise AssertionError(f"import cycle: {cycle}\ngraph: {graph}") from None
 
 
-def test_the_subpackages_import_one_way():
-    graph = subpackage_graph()
+def test_the_layers_import_one_way():
+    graph = layer_graph()
     _assert_acyclic(graph)
-    assert "training" not in graph["evaluation"], "evaluation must never import training"
-    assert graph["core"] == set(), f"the core imports {graph['core']}"
-    assert graph["leaderboard"] <= {"core"} and graph["app"] <= {"core", "evaluation", "leaderboard"}
-    assert "cli" not in set().union(*graph.values()), "nothing imports the CLI"
+    for layer, targets in graph.items():
+        assert targets <= ALLOWED[layer], f"{layer} imports {targets - ALLOWED[layer]}"
 
 
-def test_modeling_is_on_no_cycle():
-    """``modeling`` (the networks) takes the config and the candidate search from the core, and the model takes the
-    networks from ``modeling``: with ``modeling`` a node of its own, no chain of imports leads from it back to it."""
-    modeling = f"{PACKAGE}.modeling"
-    graph: dict[str, set[str]] = {}
+def test_each_import_points_down_the_layers():
+    """The module that breaks a rule, named (the layer test says only which layers)."""
     for module, targets in module_graph().items():
-        node = modeling if module.startswith(modeling) else module
-        graph.setdefault(node, set()).update(modeling if t.startswith(modeling) else t for t in targets)
-        graph[node].discard(node)
-    outside = {t for t in graph[modeling] if node_of(t, modeling_in_core=False) != "core"}
-    assert not outside, f"modeling imports {outside} (only core modules)"
-    seen, todo = set(), list(graph[modeling])
-    while todo:
-        module = todo.pop()
-        if module not in seen:
-            seen.add(module)
-            todo += graph.get(module, ())
-    assert modeling not in seen, f"a cycle through modeling: it imports {sorted(graph[modeling])}, which lead back"
+        bad = {t for t in targets if node_of(t) != node_of(module) and node_of(t) not in ALLOWED[node_of(module)]}
+        assert not bad, f"{module} ({node_of(module)}) imports {sorted(bad)}"
 
 
 def test_the_leaderboard_reads_only_results_files():
@@ -188,9 +189,7 @@ def test_evaluation_never_imports_training():
             assert not {t for t in targets if t.startswith(f"{PACKAGE}.training")}, module
 
 
-if __name__ == "__main__":  # print the graphs: python tests/test_imports.py
-    for label, graph in (("sub-packages (modeling in the core)", subpackage_graph(True)),
-                         ("sub-packages (modeling apart)", subpackage_graph(False))):
-        print(f"{label}:")
-        for node in sorted(graph):
-            print(f"  {node} -> {', '.join(sorted(graph[node])) or '(nothing)'}")
+if __name__ == "__main__":  # print the layer graph: python tests/test_imports.py
+    graph = layer_graph()
+    for node in sorted(graph):
+        print(f"  {node} -> {', '.join(sorted(graph[node])) or '(nothing)'}")

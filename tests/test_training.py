@@ -222,7 +222,8 @@ def test_relex_training_learns_entities_and_relations(tiny_backbone, token, tmp_
     model.config.embed_rel_token = False
     task = Task("toy", "file:toy", {"person": "person", "location": "location", "company": "company"})
     before = relation_f1(model, task, RELEX_DATA)["f1"]
-    cfg = TrainConfig(steps=250, batch_size=4, lr_encoder=3e-3, lr_head=1e-2, warmup_ratio=0.1, save_every=250,
+    # head lr 5e-3: at 1e-2 a few pair logits saturate and the span model's loss jumps by -ln(1e-6) steps to the end
+    cfg = TrainConfig(steps=250, batch_size=4, lr_encoder=3e-3, lr_head=5e-3, warmup_ratio=0.1, save_every=250,
                       group_by_length=False)
     result = train(model, RELEX_DATA, tmp_path / "run", cfg, progress=False)
     losses = [h["loss"] for h in result["history"]]

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ..evaluation.data import Example
-from ..processing import LabelSet, prompt_words, relex_prompt_words, subtoken_counts, tokenize_batch
+from ..processing import subtoken_counts, tokenize_batch
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Batch:
     pair_mask: torch.Tensor | None = None  # (B, N)
     pair_labels: torch.Tensor | None = None  # (B, N, R) multi-hot over each row's relation_sets
     relation_mask: torch.Tensor | None = None  # (B, R) real relation slots
-    # decoders: each row's gold spans (once each, first label) whose type name the decoder learns to generate
+    # each row's gold spans (once each, first label): the names a decoder learns to generate
     decoder_spans: list[list[tuple[int, int, str]]] | None = None
     words: list[list[str]] | None = None  # each row's words as the encoder saw them
     span_classes: list[dict[tuple[int, int], list[int]]] | None = None  # each gold span's label slots
@@ -145,17 +145,12 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
     also get ``relation_sets`` in the prompt and relation targets (``relation_targets``); decoders get their
     generation targets (``decoder_spans``). A ``blank`` row is prompted with the one label "entity" and every
     gold span is of that class, while the decoder still learns the real type (upstream's blank_entity_prob)."""
-    cfg = model.config
+    from .objectives import objective_for
+
+    cfg, objective = model.config, objective_for(model)
     blank = list(blank) if blank is not None else [False] * len(examples)
     label_sets = [[BLANK_ENTITY] if b else ls for ls, b in zip(label_sets, blank)]
-    if model.is_bi_encoder:  # labels go to the label encoder, not into the text
-        prompts = [[] for _ in label_sets]
-    elif model.is_relex:
-        relation_sets = relation_sets or [[] for _ in label_sets]
-        prompts = [relex_prompt_words(LabelSet(list(ls), list(ls)), LabelSet(list(rs), list(rs)), cfg.ent_token,
-                                      cfg.sep_token, cfg.rel_token) for ls, rs in zip(label_sets, relation_sets)]
-    else:
-        prompts = [prompt_words(LabelSet(list(ls), list(ls)), cfg.ent_token, cfg.sep_token) for ls in label_sets]
+    prompts = objective.prompts(cfg, label_sets, relation_sets)
     special = model.tokenizer.num_special_tokens_to_add(pair=False)
     lengths = [fit_words(model.tokenizer, ex.tokens, p, cfg.max_len, model.max_tokens, special)
                for ex, p in zip(examples, prompts)]
@@ -188,22 +183,8 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             else:
                 labels[b, s, e - s, c] = 1
     batch = Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
-    if model.is_decoder:
-        batch.decoder_spans, batch.words = decoder_spans, [list(w) for w in words]
-        batch.span_classes = span_classes
-    if model.is_relex:
-        relation_targets(batch, examples, lengths, relation_sets, K if not token else None,
-                         rng or random.Random(0))
-    if model.is_bi_encoder:
-        distinct = list(dict.fromkeys(name for ls in label_sets for name in ls))
-        position = {name: i for i, name in enumerate(distinct)}
-        enc = model.labels_tokenizer(distinct, truncation=True, padding="longest", return_tensors="pt")
-        batch.label_inputs = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
-        batch.label_index = torch.zeros(B, C, dtype=torch.long)
-        batch.label_mask = torch.zeros(B, C, dtype=torch.bool)
-        for b, ls in enumerate(label_sets):
-            batch.label_index[b, : len(ls)] = torch.tensor([position[n] for n in ls])
-            batch.label_mask[b, : len(ls)] = True
+    batch.decoder_spans, batch.words, batch.span_classes = decoder_spans, [list(w) for w in words], span_classes
+    objective.add_targets(model, batch, examples, lengths, relation_sets, rng)
     return batch
 
 

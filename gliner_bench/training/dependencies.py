@@ -86,12 +86,9 @@ VERB_FRAMES: dict[str, tuple[Frame, ...]] = {
 }
 
 LEADER_TITLES = frozenset(
-    "president chairman chairwoman chief leader head king queen governor mayor chancellor premier minister "
-    "director founder commander captain emperor prince dictator boss owner publisher".split())
+    ["president", "chairman", "chairwoman", "chief", "leader", "head", "king", "queen", "governor", "mayor", "chancellor", "premier", "minister", "director", "founder", "commander", "captain", "emperor", "prince", "dictator", "boss", "owner", "publisher"])
 STAFF_TITLES = frozenset(
-    "member employee spokesman spokeswoman secretary professor coach manager player pitcher editor reporter "
-    "official officer correspondent engineer treasurer lawyer attorney agent vice executive aide adviser advisor "
-    "teacher student representative senator ambassador".split())
+    ["member", "employee", "spokesman", "spokeswoman", "secretary", "professor", "coach", "manager", "player", "pitcher", "editor", "reporter", "official", "officer", "correspondent", "engineer", "treasurer", "lawyer", "attorney", "agent", "vice", "executive", "aide", "adviser", "advisor", "teacher", "student", "representative", "senator", "ambassador"])
 RELATION_TYPES = tuple(sorted({f.relation for frames in VERB_FRAMES.values() for f in frames}
                               | {"leader of", "works for", "affiliated with", "from", "located in"}))
 

@@ -26,17 +26,10 @@ import torch
 from ..delta import save_delta
 from ..evaluation.data import Example
 from ..lora import LoRA, backbone_prefixes
-from ..modeling.layers import pad_spans
-from .collate import make_batch, sample_label_sets, share_label_sets
-from .losses import adjacency_loss, focal_bce, generation_loss, relation_loss, span_loss, token_loss
+from .collate import make_batch
+from .objectives import objective_for
 
 log = logging.getLogger(__name__)
-TRAINABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken", "UniEncoderSpanRelex",
-             "UniEncoderTokenRelex", "UniEncoderSpanDecoder", "UniEncoderTokenDecoder")
-# The token decoder's span head sees, besides each row's gold spans, up to this many of the runs the token head
-# currently finds that are not gold (the non-entities it must reject at inference), and this many random spans.
-HARD_NEGATIVE_SPANS = 8
-RANDOM_NEGATIVE_SPANS = 2
 STATE_FILE = "trainer_state.pt"
 
 
@@ -129,91 +122,11 @@ def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int
 
 
 def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    """The batch's summed objective: entities (span or token), plus adjacency and relations for relex models
-    (weighted by the config's ``*_loss_coef``, as upstream)."""
-    conf = model.config
+    """The batch's summed objective: entities (span or token), plus what the architecture adds (relations and
+    adjacency for relex, generation for decoders; weighted by the config's ``*_loss_coef``, as upstream)."""
     focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
              "prob_margin": cfg.prob_margin}
-    if conf.architecture == "UniEncoderTokenDecoder":
-        return _token_decoder_loss(model, batch, generator, focal)
-    if model.is_bi_encoder:  # the label encoder trains too: label vectors with gradients, every step
-        vectors = model.model.encode_labels(batch.label_inputs["input_ids"], batch.label_inputs["attention_mask"])
-        out = model.model(batch.inputs, vectors, batch.label_index, batch.label_mask)
-    elif model.is_relex:
-        out = model.model(batch.inputs, gold=(batch.entity_spans, batch.entity_mask, batch.pairs))
-    else:
-        out = model.model(batch.inputs)
-    if conf.is_token_level:
-        loss = token_loss(out["logits"], batch.labels, out["word_mask"], out["label_mask"], **focal)
-    else:
-        loss = span_loss(out["logits"], batch.labels, out["span_mask"], out["label_mask"], negatives=cfg.negatives,
-                         masking=cfg.masking, generator=generator, **focal)
-    if model.is_decoder:
-        loss = conf.span_loss_coef * loss + conf.decoder_loss_coef * _generation_loss(model, out["encoded"], batch)
-    if model.is_relex:
-        loss = conf.span_loss_coef * loss + conf.relation_loss_coef * relation_loss(
-            out["relation_logits"], batch.pair_labels, batch.pair_mask, batch.relation_mask, **focal)
-        if "adjacency" in out:
-            loss = loss + conf.adjacency_loss_coef * adjacency_loss(out["adjacency"], batch.adjacency,
-                                                                    batch.entity_mask)
-    return loss
-
-
-def _token_decoder_loss(model, batch, generator: torch.Generator, focal: dict) -> torch.Tensor:
-    """UniEncoderTokenDecoder: the token loss (B, W, C, 3), the span head's loss on the gold spans and on
-    negative spans (``HARD_NEGATIVE_SPANS`` runs the token head finds now, ``RANDOM_NEGATIVE_SPANS`` random), and
-    the generation loss on the gold spans' vectors from that span head (what inference decodes from)."""
-    conf, net = model.config, model.model
-    gold = [[(s, e) for s, e, _ in row] for row in batch.decoder_spans]
-    lengths = batch.inputs["text_lengths"].view(-1).tolist()
-    enc = net.encode(batch.inputs)
-    logits = net.scorer(enc.words, enc.labels)  # (B, W, C, 3)
-    found = net.candidates(logits, batch.inputs["text_lengths"], enc.label_mask, 0.5)
-    rows = []
-    for b, (spans, n) in enumerate(zip(gold, lengths)):
-        taken = set(spans)
-        hard = [sp for sp in found[b] if sp not in taken][:HARD_NEGATIVE_SPANS]
-        taken.update(hard)
-        for _ in range(RANDOM_NEGATIVE_SPANS):
-            s = int(torch.randint(n, (1,), generator=generator))
-            e = min(n - 1, s + int(torch.randint(conf.max_width, (1,), generator=generator)))
-            if (s, e) not in taken:
-                taken.add((s, e))
-                hard.append((s, e))
-        rows.append(spans + hard)
-    reps, span_logits = net.rescore(enc, rows)  # (B, S, D), (B, S, C)
-    _, mask = pad_spans(rows, reps.device)  # (B, S)
-    targets = torch.zeros_like(span_logits)
-    for b, spans in enumerate(gold):
-        for i, sp in enumerate(spans):
-            targets[b, i, batch.span_classes[b][sp]] = 1
-    entity = token_loss(logits, batch.labels, enc.word_mask, enc.label_mask, **focal)
-    entity = entity + (focal_bce(span_logits, targets, **focal) * mask[..., None] * enc.label_mask[:, None]).sum()
-    gold_mask = torch.zeros_like(mask)
-    for b, spans in enumerate(gold):
-        gold_mask[b, :len(spans)] = True
-    vectors = net.to_decoder(reps[gold_mask])  # (N, H): the gold spans in row order
-    return conf.span_loss_coef * entity + conf.decoder_loss_coef * _generation_loss(model, enc, batch, vectors)
-
-
-def _generation_loss(model, enc, batch, vectors: torch.Tensor | None = None) -> torch.Tensor:
-    """The decoder's summed cross-entropy on the type names of the batch's gold spans (teacher forcing on
-    ``[span vector, the span's words, name tokens + EOS]``), as upstream's span mode trains it. ``vectors``
-    (N, H): the gold spans' decoder-width vectors in row order (default: the span decoder's)."""
-    from ..generation import label_token_ids, word_token_ids
-
-    rows = [[(s, e) for s, e, _ in spans] for spans in batch.decoder_spans]
-    if not any(rows):
-        return enc.words.sum() * 0.0
-    if vectors is None:
-        span_idx, mask = pad_spans(rows, enc.words.device)  # (B, S, 2), (B, S)
-        vectors = model.model.span_vectors(enc, span_idx)[mask]  # (N, H) in row order
-    full = model.config.full_decoder_context
-    contexts = [word_token_ids(model.decoder_tokenizer, batch.words[b][s:e + 1]) if full else []
-                for b, spans in enumerate(batch.decoder_spans) for s, e, _ in spans]
-    targets = [label_token_ids(model.decoder_tokenizer, name) for spans in batch.decoder_spans for *_, name in spans]
-    logits, labels = model.model.teacher_forcing(vectors, contexts, targets)
-    return generation_loss(logits, labels)
+    return objective_for(model).loss(model, batch, cfg, generator, focal)
 
 
 def latest_checkpoint(output: Path) -> Path | None:
@@ -228,9 +141,7 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     ``output/final``. ``stop_after`` ends the run early after that many steps of this call (to test resuming).
     ``synonyms`` (type name -> group) keeps a positive's synonyms out of its negatives (``sample_label_sets``)."""
     cfg = cfg or TrainConfig()
-    if model.config.architecture not in TRAINABLE:
-        raise NotImplementedError(f"Training {model.config.architecture} is not implemented yet; trainable: "
-                                  f"{', '.join(TRAINABLE)}.")
+    objective = objective_for(model)  # refuses an architecture it cannot train
     if not examples:
         raise ValueError("No training examples (all were empty or malformed?).")
     output = Path(output)
@@ -238,28 +149,15 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     lora = make_lora(model, cfg).attach() if cfg.lora_rank > 0 else None
     optimizer = _optimizer(model, cfg, lora)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg))
-    step, history = 0, []
     last = latest_checkpoint(output) if resume else None
-    if last is not None:
-        state = torch.load(last / STATE_FILE, weights_only=True)
-        trainable = _trainable_state(model, lora)
-        for key, value in state["trainable"].items():
-            trainable[key].copy_(value)
-        if model.is_bi_encoder:
-            model.clear_label_cache()
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        step, history = int(state["step"]), json.loads(state["history"])
-        log.info("resumed from %s (step %d)", last, step)
+    step, history = _resume(model, lora, optimizer, scheduler, last) if last is not None else (0, [])
     (output / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n", encoding="utf-8")
     from tqdm.auto import tqdm
 
     bar = tqdm(total=cfg.steps, initial=step, disable=not progress, desc="train", unit="step")
     model.model.train()
     dropped = 0
-    if cfg.relation_repeats > 1 and model.is_relex:
-        examples = list(examples) + [ex for ex in examples if ex.relations] * (cfg.relation_repeats - 1)
+    examples = objective.examples(examples, cfg)
     per_epoch = math.ceil(len(examples) / cfg.batch_size)
     lengths = [len(ex.tokens) for ex in examples]
     batches, batches_epoch = [], -1
@@ -269,24 +167,9 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         epoch, offset = divmod(step, per_epoch)
         if epoch != batches_epoch:
             batches, batches_epoch = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.group_by_length), epoch
-        chunk = [examples[i] for i in batches[offset]]
-        rng = random.Random(f"{cfg.seed}:step:{step}")
-        label_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, synonyms=synonyms,
-                                       min_negatives=cfg.min_negatives)
-        if model.is_bi_encoder:  # label vectors are computed once per batch: every row gets the whole pool
-            label_sets = share_label_sets(chunk, label_sets, cfg.max_types, synonyms)
-        relation_sets = (sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, relations=True)
-                         if model.is_relex else None)
-        blank = [rng.random() < model.config.blank_entity_prob for _ in chunk] if model.is_decoder else None
-        batch = make_batch(model, chunk, label_sets, relation_sets, rng, blank)
+        loss, batch = _step(model, [examples[i] for i in batches[offset]], step, cfg, synonyms, optimizer,
+                            scheduler, params)
         dropped += batch.dropped_entities
-        generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        loss = _loss(model, batch, cfg, generator)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
         step += 1
         ran += 1
         history.append({"step": step, "loss": loss.item(), "lr_head": scheduler.get_last_lr()[1]})
@@ -296,8 +179,7 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
             _save(model, lora, optimizer, scheduler, step, history, output, cfg.keep_checkpoints)
     bar.close()
     model.model.eval()
-    if model.is_bi_encoder:
-        model.clear_label_cache()  # cached label vectors came from the weights before training
+    objective.weights_changed(model)  # e.g. cached label vectors came from the weights before training
     if lora is None:
         if step >= cfg.steps:
             model.save_pretrained(output / "final")
@@ -309,6 +191,38 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     if dropped:
         log.info("%d gold spans were not trainable (wider than max_width, or cut with a long text)", dropped)
     return {"steps": step, "history": history, "dropped_entities": dropped}
+
+
+def _step(model, chunk: Sequence[Example], step: int, cfg: TrainConfig, synonyms, optimizer, scheduler,
+          params) -> tuple[torch.Tensor, object]:
+    """One optimisation step on ``chunk``; its label sets and negatives are drawn from generators seeded by
+    ``(seed, step)``."""
+    objective = objective_for(model)
+    rng = random.Random(f"{cfg.seed}:step:{step}")
+    labels = objective.sample(model, chunk, rng, cfg, synonyms)
+    batch = make_batch(model, chunk, labels.label_sets, labels.relation_sets, rng, labels.blank)
+    generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+    loss = _loss(model, batch, cfg, generator)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    return loss, batch
+
+
+def _resume(model, lora: LoRA | None, optimizer, scheduler, last: Path) -> tuple[int, list]:
+    """Restore the trainable tensors, optimizer, schedule and RNG of checkpoint ``last``: (step, history)."""
+    state = torch.load(last / STATE_FILE, weights_only=True)
+    trainable = _trainable_state(model, lora)
+    for key, value in state["trainable"].items():
+        trainable[key].copy_(value)
+    objective_for(model).weights_changed(model)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    log.info("resumed from %s (step %d)", last, int(state["step"]))
+    return int(state["step"]), json.loads(state["history"])
 
 
 def _trainable_state(model, lora: LoRA | None) -> dict[str, torch.Tensor]:
