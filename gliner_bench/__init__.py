@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .model import GLiNER
 
 from .version import __version__
+
 __all__ = ["ARCHITECTURES", "GLiNER", "GLiNERConfig", "__version__"]
 
 _LAZY = {"GLiNER": ".model"}  # name -> the module that defines it, imported on first access

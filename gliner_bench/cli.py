@@ -146,18 +146,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gliner-bench", description=__doc__)
-    p.add_argument("-v", "--verbose", action="store_true")
-    sub = p.add_subparsers(dest="command", required=True)
+def _add_model(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--model", default=DEFAULT_MODEL,
+                    help=f"checkpoint directory, hub id, or untrained:<Architecture> (default {DEFAULT_MODEL})")
+    sp.add_argument("--device", default="cpu")
 
-    def add_model(sp):
-        sp.add_argument("--model", default=DEFAULT_MODEL,
-                        help=f"checkpoint directory, hub id, or untrained:<Architecture> (default {DEFAULT_MODEL})")
-        sp.add_argument("--device", default="cpu")
 
+def _add_predict(sub) -> None:
     sp = sub.add_parser("predict", help="entities of a text (or of each line of a file) as JSON")
-    add_model(sp)
+    _add_model(sp)
     sp.add_argument("--labels", required=True, help="comma-separated entity types, e.g. 'person,company'")
     sp.add_argument("--text", help="the text (default: read stdin)")
     sp.add_argument("--file", help="a UTF-8 file, one text per line")
@@ -171,10 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--batch-size", type=int, default=8)
     sp.set_defaults(func=cmd_predict)
 
-    from .evaluation.commands import register
 
-    register(sub, DEFAULT_MODEL)  # evaluate, scale, throughput
-
+def _add_build_data(sub) -> None:
     sp = sub.add_parser("build-data", help="the offline silver training corpus (Brown + nlp-corpus, spaCy labels)")
     sp.add_argument("--output", default="data/built")
     sp.add_argument("--max-sentences", type=int, default=20_000)
@@ -184,15 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="further pool sentences parsed for relex data (relex_*.jsonl); 0: no relex files")
     sp.set_defaults(func=cmd_build_data)
 
+
+_TRAIN_OPTIONS = (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
+                  ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
+                  ("focal_gamma", float), ("label_smoothing", float), ("negatives", float), ("max_types", int),
+                  ("max_neg_type_ratio", int), ("min_negatives", int), ("lora_rank", int), ("lora_alpha", float),
+                  ("relation_repeats", int))
+
+
+def _add_train(sub) -> None:
     sp = sub.add_parser("train", help="train or fine-tune a model on data in the reference's JSON format")
-    add_model(sp)
+    _add_model(sp)
     sp.add_argument("--data", required=True, help="JSON / JSON lines: tokenized_text + ner")
     sp.add_argument("--output", required=True, help="run directory: checkpoint-<step>/, final/")
-    for name, kind in (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
-                       ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
-                       ("focal_gamma", float), ("label_smoothing", float), ("negatives", float),
-                       ("max_types", int), ("max_neg_type_ratio", int), ("min_negatives", int), ("lora_rank", int), ("lora_alpha", float),
-                       ("relation_repeats", int)):
+    for name, kind in _TRAIN_OPTIONS:
         sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)
     sp.add_argument("--recipe", help="train a bundled default from scratch: its name (uni-span, bi-token, ...) or "
                     "architecture; its settings apply unless given here (--model is ignored)")
@@ -202,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_train)
 
+
+def _add_leaderboard(sub) -> None:
     sp = sub.add_parser("leaderboard", help="regenerate the leaderboard tables and figures from results files")
     sp.add_argument("--root", default="leaderboards", help="holds models.json and reported.csv (default leaderboards)")
     sp.add_argument("--results", default=None, help="results directory (default <root>/results)")
@@ -210,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "(the repository's README.md)")
     sp.set_defaults(func=cmd_leaderboard)
 
+
+def _add_demo(sub) -> None:
     sp = sub.add_parser("demo", help="serve the Gradio app (every architecture side by side) on the bundled defaults")
     sp.add_argument("--models", default=None, help="more checkpoints, comma-separated name=spec (a directory, hub "
                     "id or bundled:<name>; default $GLINER_BENCH_APP_MODELS)")
@@ -218,9 +222,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=None, help="default 7860 (or $GRADIO_SERVER_PORT)")
     sp.set_defaults(func=cmd_demo)
 
+
+def _add_info(sub) -> None:
     sp = sub.add_parser("info", help="architecture and size of a checkpoint")
-    add_model(sp)
+    _add_model(sp)
     sp.set_defaults(func=cmd_info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .evaluation.commands import register
+
+    p = argparse.ArgumentParser(prog="gliner-bench", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_predict(sub)
+    register(sub, DEFAULT_MODEL)  # evaluate, scale, throughput
+    for add in (_add_build_data, _add_train, _add_leaderboard, _add_demo, _add_info):
+        add(sub)
     return p
 
 

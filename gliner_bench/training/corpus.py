@@ -215,6 +215,14 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
             base = with_relations(splits[name], parses[name])
             splits["relex_" + name] = base + [r for r in rows if r.get("relations")]
     output.mkdir(parents=True, exist_ok=True)
+    files = _write_splits(output, splits)
+    manifest = _manifest(pool, extra_pool, splits, files, lexicon, counts, parses, seed, max_sentences)
+    write_json_atomic(output / "manifest.json", manifest)
+    return manifest
+
+
+def _write_splits(output: Path, splits: dict[str, list]) -> dict:
+    """Each split as ``<name>.jsonl`` (written atomically); its counts and SHA-256 for the manifest."""
     files = {}
     for name, rows in splits.items():
         path = output / f"{name}.jsonl"
@@ -223,6 +231,12 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
         tmp.replace(path)
         files[path.name] = {"examples": len(rows), "entities": sum(len(r["ner"]) for r in rows),
                             "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return files
+
+
+def _manifest(pool, extra_pool, splits, files, lexicon, counts, parses, seed: int, max_sentences: int) -> dict:
+    """What was built from what: sources, labeller, files, type counts, WordNet and relation statistics."""
+    examples, held = splits["train"], splits["heldout"]
     sources = {f"npm:{k}@{v}": {"sentences": sum(1 for _, src in pool if src == k)}
                for k, v in SOURCES.items()}
     if lexicon is not None:
@@ -247,5 +261,4 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
             "extra_sentences": {"parsed": len(extra_pool), "sources": dict(Counter(src for _, src in extra_pool))},
             "relex_train": relation_counts(splits["relex_train"]),
             "relex_heldout": relation_counts(splits["relex_heldout"])}
-    write_json_atomic(output / "manifest.json", manifest)
     return manifest

@@ -169,29 +169,44 @@ def _pair_not_list(first: tuple[int, int, str], second: tuple[int, int, str], to
         tokens[before].lower == "," and before - 1 in ends)))
 
 
+class _Found:
+    """The triples found so far, between entities identified by their root token."""
+
+    def __init__(self, tokens: Sequence[Token], entities: Sequence[tuple[int, int, str]]):
+        self.root_of: dict[int, int] = {}
+        for k, (start, end, _) in enumerate(entities):
+            inside = range(start, end + 1)
+            # the span's root: its token whose head lies outside it (the last such, for a flat span)
+            roots = [i for i in inside if tokens[i].head not in inside or tokens[i].head == i]
+            if roots:
+                self.root_of.setdefault(roots[-1], k)
+        self.kind = [label for *_, label in entities]
+        self.triples: list[tuple[int, int, str]] = []
+
+    def add(self, h: int | None, t: int | None, rel: str, heads: frozenset[str], tails: frozenset[str]) -> None:
+        """The relation between the entities rooted at tokens ``h`` and ``t``, if their types fit."""
+        if h is None or t is None:
+            return
+        eh, et = self.root_of.get(h), self.root_of.get(t)
+        if eh is None or et is None or eh == et or self.kind[eh] not in heads or self.kind[et] not in tails:
+            return
+        if (eh, et, rel) not in self.triples:
+            self.triples.append((eh, et, rel))
+
+
 def relations(tokens: Sequence[Token], entities: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """``(head entity, tail entity, relation)`` for the entities (``(first token, last token, spaCy label)``,
     inclusive, indices into ``tokens``) that a frame links; each triple once, never an entity with itself."""
     kids = _children(tokens)
-    root_of: dict[int, int] = {}
-    for k, (start, end, _) in enumerate(entities):
-        inside = range(start, end + 1)
-        # the span's root: its token whose head lies outside it (the last such, for a flat span)
-        roots = [i for i in inside if tokens[i].head not in inside or tokens[i].head == i]
-        if roots:
-            root_of.setdefault(roots[-1], k)
-    kind = [label for *_, label in entities]
-    found: list[tuple[int, int, str]] = []
+    found = _Found(tokens, entities)
+    _verb_frames(tokens, kids, found)
+    _people(tokens, kids, found)
+    _places(tokens, kids, entities, found)
+    return found.triples
 
-    def add(h: int | None, t: int | None, rel: str, heads: frozenset[str], tails: frozenset[str]) -> None:
-        if h is None or t is None:
-            return
-        eh, et = root_of.get(h), root_of.get(t)
-        if eh is None or et is None or eh == et or kind[eh] not in heads or kind[et] not in tails:
-            return
-        if (eh, et, rel) not in found:
-            found.append((eh, et, rel))
 
+def _verb_frames(tokens: Sequence[Token], kids, found: _Found) -> None:
+    """Subject and object of a verb with a frame (``VERB_FRAMES``), conjuncts included."""
     for v, tok in enumerate(tokens):
         if tok.pos not in ("VERB", "AUX"):
             continue
@@ -202,10 +217,13 @@ def relations(tokens: Sequence[Token], entities: Sequence[tuple[int, int, str]])
             for obj in _objects(v, frame, tokens, kids):
                 for s in _with_conjuncts(subject, tokens, kids):
                     for o in _with_conjuncts(obj, tokens, kids):
-                        add(s, o, frame.relation, frame.subjects, frame.objects)
+                        found.add(s, o, frame.relation, frame.subjects, frame.objects)
 
-    for p, k in root_of.items():
-        if kind[k] != "PERSON":
+
+def _people(tokens: Sequence[Token], kids, found: _Found) -> None:
+    """A person's title ("CEO of Acme", "Acme's president"), nationality, employer and origin."""
+    for p, k in found.root_of.items():
+        if found.kind[k] != "PERSON":
             continue
         titles = [c for c in kids[p] if tokens[c].dep in ("appos", "compound") and tokens[c].pos == "NOUN"]
         if tokens[p].dep == "appos" and tokens[tokens[p].head].pos == "NOUN":
@@ -213,40 +231,47 @@ def relations(tokens: Sequence[Token], entities: Sequence[tuple[int, int, str]])
         if tokens[p].dep == "nsubj" and tokens[tokens[p].head].lemma in _COPULAS:  # "Smith is president of Acme"
             titles += [c for c in kids[tokens[p].head] if tokens[c].dep == "attr" and tokens[c].pos == "NOUN"]
         for t in titles:
-            lemma = tokens[t].lemma
-            rel = "leader of" if lemma in LEADER_TITLES else "works for" if lemma in STAFF_TITLES else None
-            for c in kids[t]:
-                if rel and tokens[c].dep in ("compound", "poss"):
-                    add(p, c, rel, PEOPLE, ORGS | PLACES if rel == "leader of" else ORGS)
-                if rel and tokens[c].dep == "prep" and tokens[c].lower in ("of", "at", "for"):
-                    for o in kids[c]:
-                        if tokens[o].dep == "pobj":
-                            add(p, o, rel, PEOPLE, ORGS | PLACES if rel == "leader of" else ORGS)
-                if tokens[c].dep in ("amod", "compound"):
-                    add(p, c, "affiliated with", PEOPLE, frozenset({"NORP"}))
+            _title(p, t, tokens, kids, found)
         for c in kids[p]:
             if tokens[c].dep in ("amod", "compound"):
-                add(p, c, "affiliated with", PEOPLE, frozenset({"NORP"}))
+                found.add(p, c, "affiliated with", PEOPLE, frozenset({"NORP"}))
             if tokens[c].dep == "poss":  # "Dynegy's Watson"
-                add(p, c, "works for", PEOPLE, ORGS)
+                found.add(p, c, "works for", PEOPLE, ORGS)
             if tokens[c].dep == "prep" and tokens[c].lower in ("of", "from"):  # "Smith of Acme", "Jones of Ohio"
                 for o in kids[c]:
                     if tokens[o].dep == "pobj":
-                        add(p, o, "works for", PEOPLE, ORGS)
-                        add(p, o, "from", PEOPLE, PLACES)
+                        found.add(p, o, "works for", PEOPLE, ORGS)
+                        found.add(p, o, "from", PEOPLE, PLACES)
 
-    for x, k in root_of.items():
-        if kind[k] not in SITES | ORGS:
+
+def _title(p: int, t: int, tokens: Sequence[Token], kids, found: _Found) -> None:
+    """Person ``p`` with title noun ``t``: leader of / works for what the title names, affiliation by modifier."""
+    lemma = tokens[t].lemma
+    rel = "leader of" if lemma in LEADER_TITLES else "works for" if lemma in STAFF_TITLES else None
+    for c in kids[t]:
+        if rel and tokens[c].dep in ("compound", "poss"):
+            found.add(p, c, rel, PEOPLE, ORGS | PLACES if rel == "leader of" else ORGS)
+        if rel and tokens[c].dep == "prep" and tokens[c].lower in ("of", "at", "for"):
+            for o in kids[c]:
+                if tokens[o].dep == "pobj":
+                    found.add(p, o, rel, PEOPLE, ORGS | PLACES if rel == "leader of" else ORGS)
+        if tokens[c].dep in ("amod", "compound"):
+            found.add(p, c, "affiliated with", PEOPLE, frozenset({"NORP"}))
+
+
+def _places(tokens: Sequence[Token], kids, entities, found: _Found) -> None:
+    """Sites and organisations "in" a place; a place in apposition to another ("Paris, France")."""
+    for x, k in found.root_of.items():
+        if found.kind[k] not in SITES | ORGS:
             continue
         for c in kids[x]:
             if tokens[c].dep == "prep" and tokens[c].lower == "in":
                 for o in kids[c]:
                     if tokens[o].dep == "pobj":
-                        add(x, o, "located in", SITES | ORGS, PLACES)
-            if tokens[c].dep in ("appos", "npadvmod") and kind[k] == "GPE" and c in root_of and _pair_not_list(
-                    entities[k], entities[root_of[c]], tokens, entities):
-                add(x, c, "located in", frozenset({"GPE"}), frozenset({"GPE"}))
-    return found
+                        found.add(x, o, "located in", SITES | ORGS, PLACES)
+            if tokens[c].dep in ("appos", "npadvmod") and found.kind[k] == "GPE" and c in found.root_of and \
+                    _pair_not_list(entities[k], entities[found.root_of[c]], tokens, entities):
+                found.add(x, c, "located in", frozenset({"GPE"}), frozenset({"GPE"}))
 
 
 def merge(existing: Iterable[Sequence], extra: Iterable[Sequence]) -> list[list]:

