@@ -1,7 +1,7 @@
 """Candidate search on score tensors: one window's probabilities or logits -> candidate spans (``Span``).
 
 The tensor half of decoding (``decoding.py`` holds the pure-Python half: greedy selection, window merging,
-relations). Candidates are listed in the reference's order (gliner 0.2.29, brief section 3), so a stable sort
+relations). Candidates are listed in the reference's order (gliner 0.2.29, ``gliner/decoding``), so a stable sort
 by score breaks ties as it does.
 """
 

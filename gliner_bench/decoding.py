@@ -2,7 +2,7 @@
 
 No torch here: the search of score tensors for candidates is ``candidates.py``.
 
-Semantics are the reference's (gliner 0.2.29, brief section 3), including its tie-breaking: candidates
+Semantics are the reference's (gliner 0.2.29, ``gliner/decoding``), including its tie-breaking: candidates
 are listed in the reference's order and stably sorted by descending score, so equal scores keep that order.
 """
 

@@ -180,7 +180,8 @@ class GLiNER(nn.Module):
         return self.pipeline.run(texts, label_sets, label_of_text, settings, call, self.device)
 
     def inference(self, texts: str | Sequence[str], labels: Labels | Sequence[Labels], flat_ner: bool = True,
-                  threshold: float = 0.5, multi_label: bool = False, batch_size: int = 8, **options):
+                  threshold: float = 0.5, multi_label: bool = False, batch_size: int = 8,
+                  return_relations: bool = True, **options):
         """Entities of each text (``[[{"start", "end", "text", "label", "score"}, ...], ...]``, char offsets, end
         exclusive). ``labels``: one label set for all texts, or one per text; a ``{name: description}`` mapping
         prompts the descriptions and returns the names.
@@ -196,7 +197,8 @@ class GLiNER(nn.Module):
           vectors come from a bounded cache).
         - relex: ``relations`` (labels, optional), ``adjacency_threshold`` and ``relation_threshold`` (default
           ``threshold``); returns ``(entities, relations)``, a relation being ``{"head": {"start", "end", "text",
-          "type", "entity_idx"}, "tail": {...}, "relation", "score"}`` with ``entity_idx`` into that text's entities.
+          "type", "entity_idx"}, "tail": {...}, "relation", "score"}`` with ``entity_idx`` into that text's entities
+          (``return_relations=False``: the entities alone).
         - decoders: every entity gains ``generated_labels`` (up to ``num_gen_sequences`` names, greedy or beam
           search), restricted to ``gen_constraints`` when given; ``generate_labels=False`` skips generation;
           other keywords (``max_new_tokens=15``, ``do_sample``, ``temperature`` ...) go to ``generate``. In
@@ -204,7 +206,7 @@ class GLiNER(nn.Module):
         """
         predictions = self.predict(texts, labels, flat_ner, threshold, multi_label, batch_size, **options)
         entities = [p.entities for p in predictions]
-        if self.capabilities.relations:  # the reference's relex return shape
+        if self.capabilities.relations and return_relations:  # the reference's relex return shape
             return entities, [p.relations for p in predictions]
         return entities
 

@@ -65,6 +65,10 @@ class CallOptions:
                       num_gen_sequences: int = 1, generate_labels: bool = True, label_embeddings=None,
                       **gen_kwargs) -> CallOptions:
         """The reference's keywords -> option objects (each validated)."""
+        for name in [k for k in gen_kwargs if k in NOT_IMPLEMENTED]:
+            if gen_kwargs.pop(name) not in (None, False):
+                raise ValueError(f"{name}: {NOT_IMPLEMENTED[name]} is a reference option gliner-bench does not "
+                                 "implement; leave it out (see docs/compatibility.md).")
         given: dict[type, list[str]] = {}
         for option, names in ((RelationOptions, {"relations": relations is not None,
                                                  "adjacency_threshold": adjacency_threshold is not None,
@@ -91,6 +95,15 @@ class CallOptions:
             if option not in accepted:
                 raise ValueError(f"{', '.join(names)}: {_APPLIES[option]}; this model is {architecture}.")
 
+
+# The reference's inference keywords we do not implement (their no-op defaults are accepted and ignored).
+NOT_IMPLEMENTED = {
+    "packing_config": "packing several short texts into one encoder row",
+    "input_spans": "scoring caller-given spans only",
+    "return_class_probs": "every label's probability per entity",
+    "return_vectors": "returning the span vectors",
+    "return_label_vectors": "returning the label vectors",
+}
 
 _APPLIES = {
     RelationOptions: "relations apply to relex models only",

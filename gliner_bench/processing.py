@@ -1,6 +1,6 @@
 """Text -> words -> prompted, tokenised batches. Pure data preparation, no model.
 
-The steps follow the reference (gliner 0.2.29, brief section 1): words from the regex splitter with char
+The steps follow the reference (gliner 0.2.29): words from the regex splitter with char
 offsets; a prompt ``[<<ENT>>, label1, <<ENT>>, label2, ..., <<SEP>>]`` in front of the words; the tokenizer
 run on pre-split words; a words mask that marks, for each text word, the subtoken(s) that represent it.
 One difference on purpose: texts longer than the encoder's window are split into overlapping windows
@@ -184,22 +184,28 @@ def tokenize_batch(
     for row, prompt in enumerate(prompts):
         word_ids = np.array([-1 if w is None else w for w in enc.word_ids(row)], dtype=np.int64)
         text_word = word_ids - len(prompt)  # 0-based index into the text's words; < 0 for prompt/special
-        previous = np.concatenate([[-2], word_ids[:-1]])
-        following = np.concatenate([word_ids[1:], [-2]])
-        if subtoken_pooling == "first":
-            selected = word_ids != previous
-        elif subtoken_pooling == "last":
-            selected = word_ids != following
-        else:  # mean / max pool every subtoken of the word
-            selected = np.ones_like(word_ids, dtype=bool)
-        selected &= text_word >= 0
-        words_mask[row, selected] = text_word[selected] + 1
+        words_mask[row] = select_subtokens(text_word, subtoken_pooling)
     return {
         "input_ids": enc["input_ids"],
         "attention_mask": enc["attention_mask"],
         "words_mask": torch.from_numpy(words_mask),
         "text_lengths": torch.tensor([len(words) for words in word_lists], dtype=torch.long),
     }
+
+
+def select_subtokens(word_index: np.ndarray, pooling: str) -> np.ndarray:
+    """``word_index`` (L,): the text word of each subtoken (< 0: prompt, special or padding) -> word + 1 at the
+    subtokens that represent their word (its first, its last, or all of them), 0 elsewhere."""
+    previous = np.concatenate([[np.iinfo(np.int64).min], word_index[:-1]])
+    following = np.concatenate([word_index[1:], [np.iinfo(np.int64).min]])
+    if pooling == "first":
+        chosen = word_index != previous
+    elif pooling == "last":
+        chosen = word_index != following
+    else:  # mean / max pool every subtoken of the word
+        chosen = np.ones_like(word_index, dtype=bool)
+    chosen &= word_index >= 0
+    return np.where(chosen, word_index + 1, 0)
 
 
 def subtoken_counts(tokenizer, words: Sequence[str]) -> list[int]:

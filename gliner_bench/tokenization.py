@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .processing import tokenize_batch
+from .processing import select_subtokens, tokenize_batch
 
 _PROBES = ("hello", "Paris", "x", "2024", "naïve")  # words whose splits must not depend on their position
 
@@ -93,28 +93,13 @@ class WordTokenizer:
         for b, (seq, index) in enumerate(zip(sequences, word_index)):
             input_ids[b, :len(seq)] = seq
             attention[b, :len(seq)] = 1
-            words_mask[b, :len(seq)] = _selected(np.array(index, dtype=np.int64), self.pooling)
+            words_mask[b, :len(seq)] = select_subtokens(np.array(index, dtype=np.int64), self.pooling)
         return {
             "input_ids": torch.from_numpy(input_ids),
             "attention_mask": torch.from_numpy(attention),
             "words_mask": torch.from_numpy(words_mask),
             "text_lengths": torch.tensor([r.end - r.start for r in rows], dtype=torch.long),
         }
-
-
-def _selected(index: np.ndarray, pooling: str) -> np.ndarray:
-    """``index`` (L,): word of each subtoken (-1: prompt or special) -> word + 1 at the subtokens that
-    represent the word (first, last, or all of them), 0 elsewhere."""
-    previous = np.concatenate([[-2], index[:-1]])
-    following = np.concatenate([index[1:], [-2]])
-    if pooling == "first":
-        chosen = index != previous
-    elif pooling == "last":
-        chosen = index != following
-    else:  # mean / max pool every subtoken of the word
-        chosen = np.ones_like(index, dtype=bool)
-    chosen &= index >= 0
-    return np.where(chosen, index + 1, 0)
 
 
 def _special_layout(tokenizer) -> tuple[list[int], list[int]]:

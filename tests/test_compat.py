@@ -77,3 +77,12 @@ def test_a_replaced_module_is_the_one_inference_runs(span_model):
     span_model.model = other
     assert span_model.family.module is other
     assert span_model.predict_entities(TEXT, LABELS, threshold=0.3) != before
+
+
+def test_reference_options_we_lack_are_named_and_their_defaults_accepted(span_model):
+    plain = span_model.inference([TEXT], LABELS, threshold=0.3)
+    assert span_model.inference([TEXT], LABELS, threshold=0.3, packing_config=None, return_class_probs=False) == plain
+    for name, value in (("packing_config", {"max_length": 512}), ("input_spans", [[(0, 1)]]),
+                        ("return_class_probs", True), ("return_vectors", True)):
+        with pytest.raises(ValueError, match=f"{name}: .*does not implement"):
+            span_model.inference([TEXT], LABELS, **{name: value})

@@ -1,4 +1,4 @@
-"""Strict micro precision, recall and F1 as pure functions on plain data (brief section 6).
+"""Strict micro precision, recall and F1 as pure functions on plain data, as the reference's evaluator computes them.
 
 Entities match on (text index, start, end, label); relations on (text index, head span, tail span,
 relation). Sets, so a prediction repeated counts once, as upstream.

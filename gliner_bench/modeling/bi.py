@@ -1,4 +1,4 @@
-"""Bi-encoder GLiNER: text and labels go through separate encoders (brief section 1).
+"""Bi-encoder GLiNER: text and labels go through separate encoders (as gliner 0.2.29 computes it).
 
 The label encoder turns each label into one vector (projected, then mean-pooled over its tokens), so label
 vectors can be computed once and reused: the architecture for 50 to 1,000+ entity types. An optional

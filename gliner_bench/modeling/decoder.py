@@ -1,4 +1,4 @@
-"""Decoder GLiNER: a causal language model names each detected span (brief section 1).
+"""Decoder GLiNER: a causal language model names each detected span (as gliner 0.2.29 computes it).
 
 The entity head is GLiNER's (span: UniEncoderSpan's; token: start/end/inside runs rescored by a span head).
 The decoder is any ``AutoModelForCausalLM`` (GPT-2, Llama, ...) at the reference's keys

@@ -1,4 +1,4 @@
-"""Relation heads of the relex models (brief section 1; reference ``modeling/multitask``).
+"""Relation heads of the relex models (the reference's ``modeling/multitask``).
 
 - Adjacency heads (``relations_layer``): entity vectors (B, E, D) -> edge probabilities (B, E, E), zero
   wherever an endpoint is padding. Keys: ``relations_rep_layer.relation_rep_layer.*``.

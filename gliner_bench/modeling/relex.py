@@ -1,4 +1,4 @@
-"""Relex GLiNER: entities and the relations between them in one forward pass (brief section 1).
+"""Relex GLiNER: entities and the relations between them in one forward pass (as gliner 0.2.29 computes it).
 
 Prompt: ``[<<ENT>> e1 ... <<SEP>> <<REL>> r1 ... <<SEP>>] + words``. After the entity head:
 1. entity candidates: span model -- every span whose best label scores above the threshold, in flat

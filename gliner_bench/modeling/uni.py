@@ -1,4 +1,4 @@
-"""Uni-encoder GLiNER: labels and text share one encoder pass (brief section 1).
+"""Uni-encoder GLiNER: labels and text share one encoder pass (as gliner 0.2.29 computes it).
 
 UniEncoderSpan (vanilla GLiNER) scores every span of up to ``max_width`` words against every label;
 UniEncoderToken (GLiNER multitask) scores every word as start / end / inside of every label.

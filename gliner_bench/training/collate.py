@@ -1,6 +1,6 @@
 """Training batches: each example prompted with a sampled label set, and its gold spans as label tensors.
 
-Label sets follow the reference's collator (brief section 5): the batch's types are the negative pool; each
+Label sets follow the reference's collator (gliner 0.2.29): the batch's types are the negative pool; each
 example takes its own gold types plus ``randint(0, max_neg_type_ratio) x (number of gold types)`` negatives,
 shuffled, at most ``max_types``. One difference: an example without entities gets at least one negative type
 (upstream prompts it with an empty label), so it still teaches the model to find nothing.
@@ -191,7 +191,7 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
 def relation_targets(batch: Batch, examples: Sequence[Example], lengths: Sequence[int],
                      relation_sets: Sequence[Sequence[str]], max_width: int | None, rng: random.Random,
                      max_negative_ratio: int = 10) -> None:
-    """Fill ``batch``'s relex fields, as the reference trains its relation head (brief section 4): the gold
+    """Fill ``batch``'s relex fields, as the reference trains its relation head (gliner 0.2.29): the gold
     entities that fit (deduplicated by span), their adjacency matrix, and training pairs -- every gold pair,
     its reverse when that is not gold itself, and random other pairs, ``randint(1, max_negative_ratio)``
     per gold pair -- with multi-hot relation targets over the row's relation prompt."""

@@ -1,4 +1,4 @@
-"""The reference's training objectives (brief section 4) as pure tensor functions.
+"""The reference's training objectives (gliner 0.2.29) as pure tensor functions.
 
 ``focal_bce``: binary cross-entropy on sigmoid probabilities with label smoothing (targets pulled toward 0.5),
 a probability margin on negatives, focal modulation ``(1 - p_t)^gamma`` and class weighting ``alpha``; with the

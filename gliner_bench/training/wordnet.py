@@ -66,7 +66,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..processing import split_words
-from .wordnet_categories import CATEGORIES, Category
+from .wordnet_categories import CATEGORIES, COMPATIBLE, RIVALS, TITLES, Category
 from .wordnet_db import LEXFILES, Synset, WordNet, clean_lemma, load, parse_data, parse_index
 
 # re-exported: reading the database and the concept types live in their own modules
@@ -77,33 +77,6 @@ SOURCE = ("wordnet-db", "3.1.14")
 LICENSE = "WordNet 3.1 license (Princeton University; permissive, keep the copyright notice)"
 LOCATED_IN = "located in"
 
-# spaCy (OntoNotes) label -> lexicographer files of the synsets a span with that label can be (a WordNet match
-# on exactly a spaCy entity's span must fit it: "Paris" as GPE is the city, not the Trojan prince)
-COMPATIBLE = {
-    "PERSON": {"noun.person"},
-    "NORP": {"noun.group", "noun.cognition"},
-    "FAC": {"noun.artifact", "noun.location"},
-    "ORG": {"noun.group", "noun.artifact"},
-    "GPE": {"noun.location"},
-    "LOC": {"noun.location", "noun.object"},
-    "PRODUCT": {"noun.artifact", "noun.substance", "noun.food"},
-    "EVENT": {"noun.act", "noun.event", "noun.time"},
-    "WORK_OF_ART": {"noun.communication", "noun.artifact"},
-    "LAW": {"noun.communication", "noun.act"},
-    "LANGUAGE": {"noun.communication"},
-    "DATE": {"noun.time"},
-    "TIME": {"noun.time"},
-    "MONEY": {"noun.quantity", "noun.possession"},
-    "QUANTITY": {"noun.quantity"},
-}
-RIVALS = 3  # a reading with at least 1/RIVALS of the best one's pointer count is a plausible rival
-
-# first words of a full name that are titles, not given names ("King John" does not make "John" a surname)
-TITLES = frozenset({
-    "king", "queen", "saint", "st", "pope", "emperor", "empress", "prince", "princess", "lord", "lady",
-    "sir", "dame", "mr", "mrs", "ms", "dr", "president", "general", "czar", "tsar", "tzar", "sultan", "shah",
-    "caliph", "pharaoh", "duke", "duchess", "baron", "count", "earl", "cardinal", "bishop", "archbishop",
-    "father", "brother", "sister", "mother", "uncle", "aunt", "san", "santa", "the", "virgin", "blessed"})
 
 @dataclass(frozen=True)
 class Sense:

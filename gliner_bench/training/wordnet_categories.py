@@ -1,4 +1,5 @@
-"""The concept types of the silver corpus: WordNet 3.1 subtrees named as entity types (data, not code)."""
+"""The concept types of the silver corpus: WordNet 3.1 subtrees named as entity types, and the other tables
+the matching rules read (``COMPATIBLE``, ``RIVALS``, ``TITLES``): data, not code."""
 
 from __future__ import annotations
 
@@ -152,3 +153,32 @@ CATEGORIES: tuple[Category, ...] = (
     _c("facial expression", (6890128, "facial expression")),
     _c("geometric shape", (13885789, "plane figure")),
 )
+
+
+# spaCy (OntoNotes) label -> lexicographer files of the synsets a span with that label can be (a WordNet match
+# on exactly a spaCy entity's span must fit it: "Paris" as GPE is the city, not the Trojan prince)
+COMPATIBLE = {
+    "PERSON": {"noun.person"},
+    "NORP": {"noun.group", "noun.cognition"},
+    "FAC": {"noun.artifact", "noun.location"},
+    "ORG": {"noun.group", "noun.artifact"},
+    "GPE": {"noun.location"},
+    "LOC": {"noun.location", "noun.object"},
+    "PRODUCT": {"noun.artifact", "noun.substance", "noun.food"},
+    "EVENT": {"noun.act", "noun.event", "noun.time"},
+    "WORK_OF_ART": {"noun.communication", "noun.artifact"},
+    "LAW": {"noun.communication", "noun.act"},
+    "LANGUAGE": {"noun.communication"},
+    "DATE": {"noun.time"},
+    "TIME": {"noun.time"},
+    "MONEY": {"noun.quantity", "noun.possession"},
+    "QUANTITY": {"noun.quantity"},
+}
+RIVALS = 3  # a reading with at least 1/RIVALS of the best one's pointer count is a plausible rival
+
+# first words of a full name that are titles, not given names ("King John" does not make "John" a surname)
+TITLES = frozenset({
+    "king", "queen", "saint", "st", "pope", "emperor", "empress", "prince", "princess", "lord", "lady",
+    "sir", "dame", "mr", "mrs", "ms", "dr", "president", "general", "czar", "tsar", "tzar", "sultan", "shah",
+    "caliph", "pharaoh", "duke", "duchess", "baron", "count", "earl", "cardinal", "bishop", "archbishop",
+    "father", "brother", "sister", "mother", "uncle", "aunt", "san", "santa", "the", "virgin", "blessed"})
