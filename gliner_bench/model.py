@@ -180,7 +180,7 @@ class GLiNER(nn.Module):
         return self.pipeline.run(texts, label_sets, label_of_text, settings, call, self.device)
 
     def inference(self, texts: str | Sequence[str], labels: Labels | Sequence[Labels], flat_ner: bool = True,
-                  threshold: float = 0.5, multi_label: bool = False, batch_size: int = 8,
+                  threshold: float = 0.5, multi_label: bool = False, batch_size: int = 8, *,
                   return_relations: bool = True, **options):
         """Entities of each text (``[[{"start", "end", "text", "label", "score"}, ...], ...]``, char offsets, end
         exclusive). ``labels``: one label set for all texts, or one per text; a ``{name: description}`` mapping

@@ -2,7 +2,8 @@
 # Reproduce every measured figure of leaderboards/ with one command:
 #   bash scripts/leaderboards.sh
 # Sets up (idempotent), builds the offline corpus if absent (its held-out splits are the built_* tasks),
-# evaluates the bundled defaults on WNUT-16 and the held-out data, scales the labels to 256 and times them on
+# evaluates the bundled defaults on WNUT-16 and the held-out data (WNUT-16, the zero-shot task, also as raw text:
+# the tweets as plain strings, split by the model itself), scales the labels to 256 and times them on
 # this machine, then regenerates the tables and figures. Results that exist are kept (the grid skips them):
 # delete a file, or run with OVERWRITE=--overwrite, to measure again. MODELS=... (comma-separated) adds or
 # restricts models; THREADS=N sets torch threads (default: torch's choice).
@@ -18,6 +19,7 @@ MODELS="${MODELS:-$(.venv/bin/python -c 'from gliner_bench.loading import bundle
 OUT=leaderboards/results
 common=(--models "$MODELS" --output "$OUT" --no-progress --threads "${THREADS:-0}" ${OVERWRITE:-})
 "$gb" evaluate "${common[@]}" --tasks wnut16,built_heldout_spacy,built_heldout,built_relations
+"$gb" evaluate "${common[@]}" --tasks wnut16 --text-mode raw  # -> evaluate/<model>__wnut16__raw.json
 "$gb" scale "${common[@]}" --tasks wnut16 --ks 1,2,4,8,16,32,64,128,256 --max-examples 200
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 8 --label-counts 16,64,256 --max-examples 64
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 1,8 --max-examples 64

@@ -176,6 +176,52 @@ def test_evaluate_chooses_the_threshold_on_dev_only(span_model):
     assert set(figures["test_f1_by_threshold"]) == {"0.3", "0.5", "0.7"}
 
 
+# ---------------------------------------------------------------------------------------------- raw text
+@pytest.mark.parametrize("tokens", [
+    ["@user", "'s", "U.S.", "New", "York-based", "😀", "naïve", "e\u0301", "http://t.co/x", "#Apple"],
+    ["New York", "is", " big ", "."],  # a token holding spaces, one with spaces at both ends
+    ["a", "", "b", " ", "c"],  # blank tokens: the joined text has runs of spaces
+])
+def test_raw_gold_char_spans_cover_exactly_the_joined_tokens_trimmed(tokens):
+    text = harness.raw_text(tokens)
+    assert text == " ".join(tokens)
+    for s in range(len(tokens)):
+        for e in range(s, len(tokens)):
+            start, end = harness.char_span(tokens, s, e)
+            assert text[start:end] == " ".join(tokens[s:e + 1]).strip(), (s, e)
+            assert start == end or not (text[start].isspace() or text[end - 1].isspace())
+
+
+def test_raw_gold_char_spans_by_hand():
+    tokens = ["RT", "@Tim_Cook", ":", "Apple's", "New", "York", "store", "😀", "!"]
+    assert harness.raw_text(tokens) == "RT @Tim_Cook : Apple's New York store 😀 !"
+    assert harness.char_spans(tokens, [(1, 1, "person"), (3, 3, "company"), (4, 5, "location"), (7, 8, "x")]) == [
+        (3, 12, "person"), (15, 22, "company"), (23, 31, "location"), (38, 41, "x")]
+    assert harness.char_span(["a", " ", "b"], 1, 1) == (2, 2)  # only blanks: empty, at its first char
+    with pytest.raises(ValueError, match="outside the 2 tokens"):
+        harness.char_span(["a", "b"], 1, 2)
+    task = Task("toy", "file:-", TOY.labels)
+    assert harness.gold(task, EXAMPLES[1:2], text_mode="raw") == [[(0, 5, "organization"), (12, 20, "person"),
+                                                                   (24, 33, "location")]]
+    with pytest.raises(ValueError, match="text_mode 'plain'"):
+        harness.gold(task, EXAMPLES, text_mode="plain")
+
+
+def test_raw_text_scores_like_words_when_the_models_splitter_gives_back_the_same_words(span_model):
+    """EXAMPLES' tokens are what the model's own splitter makes of their joined text, so the model sees the same
+    words either way: char-span scoring of raw text must then give exactly the word-span figures."""
+    task = Task("toy", "file:-", TOY.labels)
+    words = harness.evaluate(span_model, task, EXAMPLES[:1], EXAMPLES[1:], thresholds=(0.05, 0.3, 0.5))
+    raw = harness.evaluate(span_model, task, EXAMPLES[:1], EXAMPLES[1:], thresholds=(0.05, 0.3, 0.5),
+                           text_mode="raw")
+    assert words["text_mode"] == "words" and raw["text_mode"] == "raw"
+    assert raw["at_0.5"] == words["at_0.5"] and raw["test_f1_by_threshold"] == words["test_f1_by_threshold"]
+    assert raw["dev_f1_by_threshold"] == words["dev_f1_by_threshold"]
+    preds = harness.predict(span_model, EXAMPLES, task.label_names, 0.05, text_mode="raw")
+    assert sum(map(len, preds)) > 0 and all(
+        harness.raw_text(ex.tokens)[s:e] for ex, doc in zip(EXAMPLES, preds) for s, e, *_ in doc)
+
+
 # ---------------------------------------------------------------------------------------------- scaling
 def test_label_sets_for_k_are_gold_plus_seeded_distractors():
     labels, gold = harness.label_set_for_k(TOY, 32, seed=1)
@@ -264,6 +310,28 @@ def test_evaluate_command_end_to_end(tmp_path, toy_file, saved_model, capsys):
     assert read_result(rec)["figures"]["dev_threshold"] == 0.5  # a file task has no dev split: 0.5
 
 
+def test_evaluate_command_in_raw_and_words_mode_writes_a_file_each_with_the_mode(tmp_path, toy_file, saved_model,
+                                                                                  capsys):
+    from gliner_bench.cli import main
+
+    out = tmp_path / "r"
+    assert main(["evaluate", "--models", saved_model, "--tasks", toy_file, "--output", str(out),
+                 "--thresholds", "0.3", "--text-mode", "raw", "--no-progress"]) == 0
+    assert "| toy.jsonl | raw |" in capsys.readouterr().out.replace(toy_file, "toy.jsonl")
+    (path,) = (out / "evaluate").glob("*.json")
+    assert path.name.endswith("toy.jsonl__raw.json")
+    raw = read_result(path)
+    assert raw["status"] == "ok" and raw["arguments"]["text_mode"] == "raw" and raw["figures"]["text_mode"] == "raw"
+    assert main(["evaluate", "--models", saved_model, "--tasks", toy_file, "--output", str(out),
+                 "--thresholds", "0.3", "--text-mode", "both", "--no-progress"]) == 0
+    assert "1 ran, 1 skipped" in capsys.readouterr().err  # the raw result exists: only words runs
+    (words_path,) = [p for p in (out / "evaluate").glob("*.json") if p != path]
+    assert words_path.name.endswith("toy.jsonl.json")  # the words protocol keeps the name it always had
+    words = read_result(words_path)
+    assert words["arguments"]["text_mode"] == "words"
+    assert words["figures"]["at_0.5"] == raw["figures"]["at_0.5"]  # the toy tokens split back the same
+
+
 def test_ray_backend_runs_the_same_jobs(tmp_path, toy_file, saved_model):
     pytest.importorskip("ray")
     import ray
@@ -285,6 +353,12 @@ def test_ray_backend_runs_the_same_jobs(tmp_path, toy_file, saved_model):
 def test_job_keys_name_the_files():
     assert Job("scale", "m", "t", (("k", 8),)).key == "k8"
     assert Job("evaluate", "a/b", "wnut16").path("out").as_posix() == "out/evaluate/a-b__wnut16.json"
+    jobs = plan("evaluate", ["a/b"], ["wnut16"], batch_size=8, text_modes=("words", "raw"))
+    assert [j.path("out").as_posix() for j in jobs] == ["out/evaluate/a-b__wnut16.json",
+                                                        "out/evaluate/a-b__wnut16__raw.json"]
+    assert [j.args["text_mode"] for j in jobs] == ["words", "raw"]
+    with pytest.raises(ValueError, match="text mode 'plain'"):
+        plan("evaluate", ["m"], ["t"], text_modes=("plain",))
 
 
 def test_relex_models_get_strict_relation_f1(tiny_backbone):
@@ -296,6 +370,7 @@ def test_relex_models_get_strict_relation_f1(tiny_backbone):
     assert figures["relation_types"] == ["works for"] and figures["gold"] == 1
     assert figures["predicted"] >= 1  # at threshold 0 every decoded pair is a relation
     assert harness.relation_f1(model, TOY, EXAMPLES) is None  # no gold relations: nothing to score
+    assert harness.relation_f1(model, TOY, examples, threshold=0.0, text_mode="raw") == figures  # same words
 
 
 def _built(tmp_path, monkeypatch, rows):

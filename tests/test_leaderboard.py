@@ -6,12 +6,22 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gliner_bench.cli import main
 from gliner_bench.leaderboard.collect import collect
 from gliner_bench.leaderboard.publish import GENERATED, README_END, README_START, LeaderboardError, build
-from gliner_bench.leaderboard.tables import f1_frame, headline, relations_frame, scale_frame, to_markdown
+from gliner_bench.leaderboard.tables import (
+    MEAN,
+    SEPARATOR,
+    f1_frame,
+    headline,
+    relations_frame,
+    scale_frame,
+    to_markdown,
+    zero_shot_tasks,
+)
 from gliner_bench.results import make_record, result_path, write_json_atomic
 
 ENV = {"date": "2026-12-01T10:00:00+00:00", "device": "cpu", "device_name": "test cpu", "torch_threads": 2,
@@ -22,10 +32,11 @@ def model(name, arch, params=46_000_000):
     return {"id": name, "architecture": arch, "parameters": params}
 
 
-def evaluate(name, arch, task, f1, date=ENV["date"]):
+def evaluate(name, arch, task, f1, date=ENV["date"], text_mode=None):
     figures = {"at_0.5": {"micro": {"precision": f1, "recall": f1, "f1": f1}, "macro_f1": f1, "per_label": {}},
                "relations_at_0.5": None}
-    return make_record("evaluate", model(name, arch), {"name": task}, {"batch_size": 8}, figures, ENV | {"date": date})
+    args = {"batch_size": 8} | ({"text_mode": text_mode} if text_mode else {})  # None: a file from before modes
+    return make_record("evaluate", model(name, arch), {"name": task}, args, figures, ENV | {"date": date})
 
 
 def scale(name, arch, k, f1):
@@ -44,7 +55,7 @@ def speed(name, arch, texts_per_second, labels=None):
 def write(root: Path, record: dict, name: str | None = None) -> Path:
     a = record["arguments"]
     key = f"k{a['k']}" if "k" in a else (f"b8-l{a.get('labels', 'task')}" if record["experiment"] == "throughput"
-                                         else None)
+                                         else "raw" if a.get("text_mode") == "raw" else None)
     path = result_path(root, record["experiment"], record["model"]["id"], record["task"]["name"], key)
     if name:
         path = path.with_name(name)
@@ -98,19 +109,77 @@ def test_bad_files_are_named_and_skipped_and_the_newest_of_a_cell_is_kept(board)
 def test_the_f1_table_has_per_task_scores_means_zero_shot_flags_and_throughput(board):
     records = collect(board / "results").records
     frame = f1_frame(records, {"uni": {"seen_tasks": ["heldout"]}})
-    assert frame["model"].tolist() == ["bi", "uni"]  # by mean F1
+    assert frame["model"].tolist() == ["uni", "bi"]  # "bi" declares nothing: unranked, after the ranked
     uni = frame.set_index("model").loc["uni"]
-    assert uni["F1 wnut16"] == 30.0 and uni["F1 heldout"] == 50.0 and uni["F1 mean"] == 40.0
+    assert uni["F1 wnut16"] == 30.0 and uni["F1 heldout"] == 50.0 and uni[MEAN] == 30.0  # heldout was seen
     assert uni["zero-shot wnut16"] is True and uni["zero-shot heldout"] is False
     assert uni["texts/s"] == 12.0 and uni["parameters_M"] == 46.0
     bi = frame.set_index("model").loc["bi"]
-    assert bi["zero-shot wnut16"] is None  # "bi" declares nothing
+    assert bi["zero-shot wnut16"] is None and pd.isna(bi[MEAN])  # "bi" declares nothing: no mean
     assert bi["texts/s"] == 30.0  # the task's own labels, not the 100-label run
     table = to_markdown(headline(frame))
-    assert "| bi | BiEncoderSpan | 60.0? | 40.0? | 50.0 |" in table
-    assert "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in table
+    assert table.startswith(f"| rank | model | architecture | wnut16 | wnut16 raw | {MEAN} | {SEPARATOR} | heldout "
+                            "| params (M) | texts/s |")
+    assert "|  | bi | BiEncoderSpan | 40.0? |  |  |  | 60.0? | 46.0 | 30.0 |" in table
+    assert "| 1 | uni | UniEncoderSpan | 30.0 |  | 30.0 |  | 50.0* | 46.0 | 12.0 |" in table
     curve = scale_frame(records)
     assert curve[curve.model == "bi"]["F1"].tolist() == [40.0, 35.0]
+
+
+def _frame(*records, models):
+    return f1_frame(list(records), models)
+
+
+def test_a_task_seen_by_any_declared_model_never_enters_anyones_zero_shot_mean():
+    """Task A is in "a"'s training data: it leaves every model's mean, also "b"'s (which never saw it), however
+    high the scores on it; task B, seen by no model, is in the mean; "c" declares nothing and gets no mean."""
+    models = {"a": {"seen_tasks": ["A"]}, "b": {"seen_tasks": []}}
+    frame = _frame(evaluate("a", "UniEncoderSpan", "A", 0.90), evaluate("a", "UniEncoderSpan", "B", 0.10),
+                   evaluate("b", "BiEncoderSpan", "A", 0.00), evaluate("b", "BiEncoderSpan", "B", 0.20),
+                   evaluate("c", "BiEncoderSpan", "A", 0.99), evaluate("c", "BiEncoderSpan", "B", 0.99), models=models)
+    assert zero_shot_tasks(frame) == ["B"]
+    means = dict(zip(frame["model"], frame[MEAN]))
+    assert means["a"] == 10.0 and means["b"] == 20.0 and pd.isna(means["c"])  # A's 90 and 0 count nowhere
+    assert frame["model"].tolist() == ["b", "a", "c"]  # ranked by the zero-shot mean; the undeclared last
+    table = headline(frame)
+    assert table["rank"].tolist() == ["1", "2", ""]
+    assert table.columns.tolist() == ["rank", "model", "architecture", "B", "B raw", MEAN, SEPARATOR, "A",
+                                      "params (M)"]
+    assert table["A"].tolist() == ["0.0", "90.0*", "99.0?"] and table["B"].tolist() == ["20.0", "10.0", "99.0?"]
+    # the declaration counts even where the model has no result on that task: "d" saw C, so C is no one's
+    models |= {"d": {"seen_tasks": ["C"]}}
+    frame = _frame(evaluate("b", "BiEncoderSpan", "B", 0.20), evaluate("b", "BiEncoderSpan", "C", 0.80),
+                   evaluate("d", "BiEncoderSpan", "B", 0.30), models=models)
+    assert zero_shot_tasks(frame) == ["B"] and dict(zip(frame["model"], frame[MEAN])) == {"d": 30.0, "b": 20.0}
+    # a model without a words result on every zero-shot task gets no mean (a mean over fewer tasks is no rank)
+    frame = _frame(evaluate("a", "UniEncoderSpan", "B", 0.10), evaluate("b", "BiEncoderSpan", "B", 0.20),
+                   evaluate("b", "BiEncoderSpan", "D", 0.40), models=models)
+    assert zero_shot_tasks(frame) == ["B", "D"]
+    assert frame["model"].tolist() == ["b", "a"] and pd.isna(frame.set_index("model").loc["a", MEAN])
+    assert frame.set_index("model").loc["b", MEAN] == 30.0
+
+
+def test_raw_text_results_sit_beside_the_words_ones_blank_where_missing_and_outside_the_mean(tmp_path):
+    results = tmp_path / "results"
+    write(results, evaluate("a", "UniEncoderSpan", "wnut16", 0.32))  # written before text modes existed
+    write(results, evaluate("a", "UniEncoderSpan", "wnut16", 0.262, text_mode="raw"))
+    write(results, evaluate("b", "BiEncoderSpan", "wnut16", 0.30, text_mode="words"))
+    write(results, evaluate("b", "BiEncoderSpan", "heldout", 0.70, text_mode="words"))
+    assert sorted(p.name for p in (results / "evaluate").iterdir()) == [
+        "a__wnut16.json", "a__wnut16__raw.json", "b__heldout.json", "b__wnut16.json"]
+    got = collect(results)
+    assert got.notes == [] and len(got.records) == 4  # the raw file is its own cell, not a duplicate
+    models = {"a": {"seen_tasks": []}, "b": {"seen_tasks": ["heldout"]}}
+    frame = f1_frame(got.records, models).set_index("model")
+    assert frame.loc["a", "F1 raw wnut16"] == 26.2 and pd.isna(frame.loc["b", "F1 raw wnut16"])
+    assert frame.loc["a", MEAN] == 32.0 and frame.loc["b", MEAN] == 30.0  # raw never enters the mean
+    table = to_markdown(headline(f1_frame(got.records, models)))
+    assert "| 1 | a | UniEncoderSpan | 32.0 | 26.2 | 32.0 |  |  |" in table  # a has no heldout result: blank
+    assert "| 2 | b | BiEncoderSpan | 30.0 |  | 30.0 |  | 70.0* |" in table  # no raw result: blank, not 0
+    assert "heldout raw" not in table  # a seen task is shown in the words protocol only
+    # no raw result anywhere: the raw column is still there, empty
+    only_words = [r for r in got.records if r["arguments"].get("text_mode") != "raw"]
+    assert headline(f1_frame(only_words, models))["wnut16 raw"].tolist() == ["", ""]
 
 
 def test_relation_figures_get_their_own_table_and_a_column(board):
@@ -125,7 +194,7 @@ def test_relation_figures_get_their_own_table_and_a_column(board):
     assert f1_frame(records, {}).set_index("model").loc["rx", "relation F1 heldout"] == 33.3
     build(board)
     text = (board / "leaderboard.md").read_text(encoding="utf-8")
-    assert "## Relations" in text and "| rx | heldout | 2 | 8 | 4 | 2 | 50.0 | 25.0 | 33.3 |" in text
+    assert "## Relations" in text and "| rx | heldout | words | 2 | 8 | 4 | 2 | 50.0 | 25.0 | 33.3 |" in text
 
 
 def test_build_writes_every_generated_file_identically_twice(board, tmp_path):
@@ -135,7 +204,8 @@ def test_build_writes_every_generated_file_identically_twice(board, tmp_path):
     build(board, output=tmp_path / "again")
     assert {name: (tmp_path / "again" / name).read_bytes() for name in GENERATED} == first
     md = first["leaderboard.md"].decode()
-    assert "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in md and "k=100" in md
+    assert "| 2 | uni | UniEncoderSpan | 30.0 |  | 30.0 |  | 50.0* | 46.0 | 12.0 |" in md and "k=100" in md
+    assert "The zero-shot mean is over: wnut16." in md
     reported = first["reported.md"].decode()
     assert "## Paper A (arXiv 0000.00000)" in reported and "57.2" in reported and "57.2" not in md
     html = first["f1_vs_labels.html"].decode()
@@ -148,7 +218,7 @@ def test_the_readme_block_between_the_markers_is_replaced_and_nothing_else(board
     written, notes = build(board, readme=readme)
     text = readme.read_text(encoding="utf-8")
     assert readme in written and text.startswith("# Title\n\nintro\n\n") and text.endswith(f"{README_END}\n\n## Next\n")
-    assert "old table" not in text and "| uni | UniEncoderSpan | 50.0* | 30.0 | 40.0 |" in text
+    assert "old table" not in text and "| 1 | bi | BiEncoderSpan | 40.0 |  | 40.0 |  | 60.0* | 46.0 | 30.0 |" in text
     assert "[board/leaderboard.md](board/leaderboard.md)" in text  # linked relative to the README
     plain = tmp_path / "plain.md"
     plain.write_text("no markers\n", encoding="utf-8")

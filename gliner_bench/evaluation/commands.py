@@ -61,14 +61,18 @@ def _run(args, jobs: list[Job], row) -> int:
     return 1 if summary["failed"] else 0
 
 
+TEXT_MODE_CHOICES = {"words": ("words",), "raw": ("raw",), "both": ("words", "raw")}
+
+
 def cmd_evaluate(args) -> int:
     thresholds = _list(args.thresholds, float) if args.thresholds else list(DEFAULT_THRESHOLDS)
-    jobs = plan("evaluate", _list(args.models), _list(args.tasks), thresholds=tuple(thresholds), **_common_params(args))
-    print("model | task | F1 @0.5 | F1 @dev-best (threshold) | macro F1 @0.5")
+    jobs = plan("evaluate", _list(args.models), _list(args.tasks), thresholds=tuple(thresholds),
+                text_modes=TEXT_MODE_CHOICES[args.text_mode], **_common_params(args))
+    print("model | task | text | F1 @0.5 | F1 @dev-best (threshold) | macro F1 @0.5")
 
     def row(job, rec):
         f = rec["figures"]
-        return (f"{job.model} | {job.task} | {100 * f['at_0.5']['micro']['f1']:.1f} | "
+        return (f"{job.model} | {job.task} | {job.args.get('text_mode', 'words')} | {100 * f['at_0.5']['micro']['f1']:.1f} | "
                 f"{100 * f['at_dev_threshold']['micro']['f1']:.1f} ({f['dev_threshold']}) | "
                 f"{100 * f['at_0.5']['macro_f1']:.1f}")
 
@@ -115,6 +119,10 @@ def register(sub, default_model: str) -> None:
     sp = sub.add_parser("evaluate", help="F1 per task at 0.5 and at the dev-best threshold; results files")
     add_common(sp, default_model)
     sp.add_argument("--thresholds", default="", help=f"comma-separated (default {DEFAULT_THRESHOLDS})")
+    sp.add_argument("--text-mode", choices=list(TEXT_MODE_CHOICES), default="words",
+                    help="words: the model gets the dataset's pre-split tokens (the standard protocol); raw: the "
+                         "tokens joined by spaces as one string, split by the model itself, scored on char spans "
+                         "(results <model>__<task>__raw.json); both: one job each (default words)")
     sp.set_defaults(func=cmd_evaluate)
 
     sp = sub.add_parser("scale", help="F1 on the gold types against the number of labels (gold + distractors)")

@@ -40,7 +40,12 @@ class Job:
 
     @property
     def key(self) -> str | None:
+        """The file-name suffix that tells this job from the model's other jobs on the task: ``k<k>`` (scale),
+        ``b<batch>-l<labels>`` (throughput), ``raw`` (evaluate in the raw-text protocol; the words protocol has
+        none, so words results keep the names they always had)."""
         a = self.args
+        if self.experiment == "evaluate":
+            return "raw" if a.get("text_mode", "words") == "raw" else None
         if self.experiment == "scale":
             return f"k{a['k']}"
         if self.experiment == "throughput":
@@ -52,12 +57,19 @@ class Job:
 
 
 def plan(experiment: str, models: Sequence[str], tasks: Sequence[str], **params) -> list[Job]:
-    """Every (model, task) pair, times the list-valued parameter ``ks`` (scale) or ``batch_sizes`` and
-    ``label_counts`` (throughput)."""
+    """Every (model, task) pair, times the list-valued parameter ``ks`` (scale), ``batch_sizes`` and
+    ``label_counts`` (throughput) or ``text_modes`` (evaluate: ``words`` and/or ``raw``, recorded as the job's
+    ``text_mode``)."""
     jobs = []
     for model in models:
         for task in tasks:
-            if experiment == "scale":
+            if experiment == "evaluate" and "text_modes" in params:
+                base = {k: v for k, v in params.items() if k != "text_modes"}
+                for mode in params["text_modes"]:
+                    if mode not in harness.TEXT_MODES:
+                        raise ValueError(f"text mode {mode!r}: expected one of {harness.TEXT_MODES}.")
+                    jobs.append(Job("evaluate", model, task, tuple(sorted((base | {"text_mode": mode}).items()))))
+            elif experiment == "scale":
                 base = {k: v for k, v in params.items() if k != "ks"}
                 jobs += [Job("scale", model, task, tuple(sorted((base | {"k": k}).items()))) for k in params["ks"]]
             elif experiment == "throughput":
@@ -128,7 +140,8 @@ def _run(experiment: str, model, task, a: dict) -> dict:
     if experiment == "evaluate":
         dev_name = next((s for s in ("dev", "validation") if s in task.splits), None)
         dev = _limit(load_split(task, dev_name), a.get("max_examples")) if dev_name else None
-        return harness.evaluate(model, task, dev, test, a.get("thresholds", harness.DEFAULT_THRESHOLDS), batch_size)
+        return harness.evaluate(model, task, dev, test, a.get("thresholds", harness.DEFAULT_THRESHOLDS), batch_size,
+                                a.get("text_mode", "words"))
     if experiment == "scale":
         return harness.scale(model, task, test, a["k"], a.get("threshold", 0.5), a.get("seed", 0), batch_size)
     if experiment == "order":

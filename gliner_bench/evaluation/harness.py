@@ -5,6 +5,16 @@ Thresholds come from one pass: greedy decoding at the lowest threshold, keeping 
 higher threshold, gives exactly the entities that decoding at that higher threshold gives (candidates are
 taken best first, so a span above the higher threshold is decided before any span below it). The token
 decoder is the exception -- its candidate runs depend on the threshold -- and gets a pass per threshold.
+
+Two text protocols (``text_mode``) for ``evaluate`` (and ``predict``, ``gold``, ``relation_f1``):
+- ``"words"`` (the standard protocol, as the reference evaluates): the model gets the dataset's pre-split
+  tokens; predictions and gold are word spans;
+- ``"raw"`` (what users do): the model gets ``raw_text(tokens)`` -- the tokens joined by single spaces -- as a
+  plain string and splits it with its own word splitter; predictions come back as char offsets and are matched
+  exactly, (start char, end char exclusive, label), against the gold entities converted to char spans of that
+  string by ``char_span`` (whitespace at either end of a gold span trimmed: a model's word never starts or ends
+  with whitespace). A gold boundary inside one of the model's words cannot be predicted: that is a miss, part of
+  what the protocol measures.
 """
 
 from __future__ import annotations
@@ -22,22 +32,60 @@ from .tasks import Task
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 DEFAULT_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-Scored = tuple[int, int, str, float]  # (start word, end word inclusive, label name, score)
+TEXT_MODES = ("words", "raw")  # the dataset's pre-split tokens | the same text as one plain string
+Scored = tuple[int, int, str, float]  # words: (start word, end word inclusive, ...); raw: (start char, end char)
+
+
+def _check_mode(text_mode: str) -> None:
+    if text_mode not in TEXT_MODES:
+        raise ValueError(f"text_mode {text_mode!r}: expected one of {TEXT_MODES}.")
+
+
+def raw_text(tokens: Sequence[str]) -> str:
+    """The plain text the raw protocol gives the model: the dataset's tokens joined by single spaces."""
+    return " ".join(tokens)
+
+
+def char_span(tokens: Sequence[str], start: int, end: int) -> tuple[int, int]:
+    """Word span ``[start, end]`` (inclusive) of ``tokens`` -> (start char, end char exclusive) in
+    ``raw_text(tokens)``, with whitespace at either end trimmed (a token may be blank or hold spaces); a span of
+    blank tokens only becomes an empty span at its first char."""
+    if not 0 <= start <= end < len(tokens):
+        raise ValueError(f"word span [{start}, {end}] is outside the {len(tokens)} tokens.")
+    text = raw_text(tokens)
+    s = sum(len(t) + 1 for t in tokens[:start])
+    e = s + len(raw_text(tokens[start:end + 1]))
+    inner = text[s:e]
+    if not inner.strip():
+        return s, s
+    return s + len(inner) - len(inner.lstrip()), e - (len(inner) - len(inner.rstrip()))
+
+
+def char_spans(tokens: Sequence[str], entities: Sequence[tuple]) -> list[tuple]:
+    """``(start word, end word, *rest)`` entities -> ``(start char, end char, *rest)`` in ``raw_text(tokens)``."""
+    return [(*char_span(tokens, s, e), *rest) for s, e, *rest in entities]
 
 
 def predict(model, examples: Sequence[Example], labels: Sequence[str], threshold: float, batch_size: int = 8,
-            flat_ner: bool = True) -> list[list[Scored]]:
-    """Entities of each example's own words, as word spans (the model sees the dataset's tokens)."""
+            flat_ner: bool = True, text_mode: str = "words") -> list[list[Scored]]:
+    """Entities of each example: word spans of its own words (``words``: the model sees the dataset's tokens),
+    or char spans of ``raw_text`` (``raw``: the model sees one string and splits it itself)."""
+    _check_mode(text_mode)
     kwargs = {"generate_labels": False} if model.capabilities.generated_labels else {}
-    out = model.inference([ex.tokens for ex in examples], list(labels), threshold=threshold, flat_ner=flat_ner,
-                          batch_size=batch_size, **kwargs)
+    texts = [raw_text(ex.tokens) if text_mode == "raw" else ex.tokens for ex in examples]
+    out = model.inference(texts, list(labels), threshold=threshold, flat_ner=flat_ner, batch_size=batch_size,
+                          **kwargs)
     if model.capabilities.relations:
         out = out[0]
     spans = []
     for ex, entities in zip(examples, out):
-        to_span = _word_span(ex.tokens)
+        to_span = _span_of(ex.tokens, text_mode)
         spans.append([(*to_span(e), e["label"], e["score"]) for e in entities])
     return spans
+
+
+def _span_of(tokens: Sequence[str], text_mode: str):
+    return _word_span(tokens) if text_mode == "words" else (lambda span: (span["start"], span["end"]))
 
 
 def _word_span(tokens: Sequence[str]):
@@ -52,10 +100,14 @@ def above(predictions: list[list[Scored]], threshold: float) -> list[list[tuple[
     return [[(s, e, label) for s, e, label, p in doc if p > threshold] for doc in predictions]
 
 
-def gold(task: Task, examples: Sequence[Example], keep: set[str] | None = None) -> list[list[tuple[int, int, str]]]:
-    """Gold spans with the task's natural-language names (optionally only names in ``keep``)."""
-    return [[(s, e, task.labels[raw]) for s, e, raw in ex.entities if keep is None or task.labels[raw] in keep]
-            for ex in examples]
+def gold(task: Task, examples: Sequence[Example], keep: set[str] | None = None,
+         text_mode: str = "words") -> list[list[tuple[int, int, str]]]:
+    """Gold spans with the task's natural-language names (optionally only names in ``keep``): word spans, or
+    char spans of ``raw_text`` in the raw protocol."""
+    _check_mode(text_mode)
+    out = [[(s, e, task.labels[raw]) for s, e, raw in ex.entities if keep is None or task.labels[raw] in keep]
+           for ex in examples]
+    return out if text_mode == "words" else [char_spans(ex.tokens, doc) for ex, doc in zip(examples, out)]
 
 
 def _one_pass_is_exact(model) -> bool:
@@ -63,35 +115,39 @@ def _one_pass_is_exact(model) -> bool:
 
 
 def sweep(model, task: Task, examples: Sequence[Example], thresholds: Sequence[float], labels: Sequence[str],
-          batch_size: int = 8) -> dict[float, dict]:
+          batch_size: int = 8, text_mode: str = "words") -> dict[float, dict]:
     """Entity report at every threshold (flat or nested as the task is)."""
     flat = not task.nested
-    truth = gold(task, examples)
+    truth = gold(task, examples, text_mode=text_mode)
     reports = {}
     if _one_pass_is_exact(model):
-        preds = predict(model, examples, labels, min(thresholds), batch_size, flat)
+        preds = predict(model, examples, labels, min(thresholds), batch_size, flat, text_mode)
         for t in thresholds:
             reports[t] = entity_report(above(preds, t), truth, labels)
     else:
         for t in thresholds:
-            reports[t] = entity_report(above(predict(model, examples, labels, t, batch_size, flat), t), truth, labels)
+            preds = predict(model, examples, labels, t, batch_size, flat, text_mode)
+            reports[t] = entity_report(above(preds, t), truth, labels)
     return reports
 
 
 def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Example],
-             thresholds: Sequence[float] = DEFAULT_THRESHOLDS, batch_size: int = 8) -> dict:
-    """F1 on ``test`` at 0.5 and at the threshold that is best on ``dev`` (chosen before test is scored)."""
+             thresholds: Sequence[float] = DEFAULT_THRESHOLDS, batch_size: int = 8, text_mode: str = "words") -> dict:
+    """F1 on ``test`` at 0.5 and at the threshold that is best on ``dev`` (chosen before test is scored), under
+    the ``text_mode`` protocol (see the module's docstring)."""
+    _check_mode(text_mode)
     thresholds = sorted(set(thresholds) | {0.5})
     labels = task.label_names
     start = time.perf_counter()
     chosen, dev_curve = 0.5, None
     if dev:
-        dev_reports = sweep(model, task, dev, thresholds, labels, batch_size)
+        dev_reports = sweep(model, task, dev, thresholds, labels, batch_size, text_mode)
         dev_curve = {str(t): r["micro"]["f1"] for t, r in dev_reports.items()}
         chosen = max(thresholds, key=lambda t: (dev_reports[t]["micro"]["f1"], -abs(t - 0.5)))
-    test_reports = sweep(model, task, test, thresholds, labels, batch_size)
-    relations = relation_f1(model, task, test, 0.5, batch_size) if model.capabilities.relations else None
+    test_reports = sweep(model, task, test, thresholds, labels, batch_size, text_mode)
+    relations = relation_f1(model, task, test, 0.5, batch_size, text_mode) if model.capabilities.relations else None
     return {
+        "text_mode": text_mode,
         "relations_at_0.5": relations,
         "at_0.5": test_reports[0.5],
         "dev_threshold": chosen,
@@ -104,20 +160,26 @@ def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Ex
 
 
 def relation_f1(model, task: Task, examples: Sequence[Example], threshold: float = 0.5,
-                batch_size: int = 8) -> dict | None:
+                batch_size: int = 8, text_mode: str = "words") -> dict | None:
     """Strict relation P/R/F1 (head span, tail span and type must all match) for a relex model, prompted with
-    the relation types of the gold data (underscores read as spaces); None when the data has no relations."""
+    the relation types of the gold data (underscores read as spaces); None when the data has no relations.
+    Spans are word spans, or char spans of ``raw_text`` in the raw protocol."""
+    _check_mode(text_mode)
     types = sorted({r for ex in examples for *_, r in ex.relations})
     if not types:
         return None
     names = {t: t.replace("_", " ") for t in types}
-    _, found = model.inference([ex.tokens for ex in examples], task.label_names, relations=list(names.values()),
+    texts = [raw_text(ex.tokens) if text_mode == "raw" else ex.tokens for ex in examples]
+    _, found = model.inference(texts, task.label_names, relations=list(names.values()),
                                threshold=threshold, flat_ner=not task.nested, batch_size=batch_size)
     predicted, truth = [], []
     for ex, rels in zip(examples, found):
-        to_span = _word_span(ex.tokens)
+        to_span = _span_of(ex.tokens, text_mode)
+        spans = [tuple(e[:2]) for e in ex.entities]
+        if text_mode == "raw":
+            spans = [char_span(ex.tokens, s, e) for s, e in spans]
         predicted.append({(to_span(r["head"]), to_span(r["tail"]), r["relation"]) for r in rels})
-        truth.append({(ex.entities[h][:2], ex.entities[t][:2], names[r]) for h, t, r in ex.relations})
+        truth.append({(spans[h], spans[t], names[r]) for h, t, r in ex.relations})
     pred = {(i, *x) for i, doc in enumerate(predicted) for x in doc}
     gold = {(i, *x) for i, doc in enumerate(truth) for x in doc}
     return as_dict(prf(pred, gold)) | {"relation_types": list(names.values())}

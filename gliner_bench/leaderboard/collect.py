@@ -1,6 +1,7 @@
 """Reading a results directory for the leaderboards: every results file under it, checked, one record per cell.
 
-A cell is (experiment, model, task, the experiment's key: ``k`` for scale, batch size and label count for
+A cell is (experiment, model, task, the experiment's key: the text protocol for evaluate -- ``words``, also for
+files written before the raw protocol existed, or ``raw`` --, ``k`` for scale, batch size and label count for
 throughput). A corrupt or foreign file, or a failed run, is skipped with a note that names it; when two files
 hold the same cell, the newest (by its recorded date, then by path) is kept and a note says which.
 """
@@ -27,9 +28,18 @@ def cell(record: dict) -> tuple:
         key = (a.get("k", f.get("k")),)
     elif experiment == "throughput":
         key = (a.get("batch_size", f.get("batch_size")), a.get("labels"))
+    elif experiment == "evaluate":
+        key = (text_mode(record),)
     else:
         key = ()
     return (experiment, record["model"]["id"], record["task"]["name"], *key)
+
+
+def text_mode(record: dict) -> str:
+    """The text protocol of an evaluate record: ``words`` (the dataset's pre-split tokens; every record written
+    before the raw protocol existed) or ``raw``."""
+    return (record.get("arguments") or {}).get("text_mode") or (record.get("figures") or {}).get("text_mode") \
+        or "words"
 
 
 def collect(root: str | Path) -> Collected:

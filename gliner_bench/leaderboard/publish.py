@@ -70,10 +70,10 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
                          models: dict[str, dict]) -> str:
     parts = [BANNER, "# gliner-bench leaderboard (measured)\n\n",
              (f"{len(records)} results files. Micro-F1 x100 at threshold 0.5, strict (exact span and type). "
-              "`*`: the task's data (or a split of it) was seen in training; `?`: the model declares no training "
-              "data (`models.json`); unmarked: zero-shot. Figures reported in papers are in "
-              "[reported.md](reported.md), never here.\n\n")]
-    parts.append(tables.to_markdown(tables.headline(f1)) if len(f1) else "No evaluate results yet.\n")
+              f"{tables.RANKING_RULE} Figures reported in papers are in [reported.md](reported.md), never "
+              "here.\n\n")]
+    parts.append(tables.to_markdown(tables.headline(f1)) + f"\n{_mean_over(f1)}\n" if len(f1)
+                 else "No evaluate results yet.\n")
     declared = [f"- `{m}`: {models[m].get('training_data', '?')}" for m in f1.get("model", []) if m in models]
     if declared:
         parts.append("\nTraining data, as declared:\n\n" + "\n".join(declared) + "\n")
@@ -81,9 +81,9 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
     if len(relations):
         parts.append("\n## Relations\n\nStrict relation P/R/F1 x100 at 0.5 (head span, tail span and relation type "
                      "must all match), prompted with the task's entity types and every relation type of its gold "
-                     "data.\n\n")
-        parts.append(tables.to_markdown(relations[["model", "task", "relation types", "gold", "predicted", "correct",
-                                                   "precision", "recall", "F1"]]))
+                     "data; `text`: the protocol (`words`: the dataset's tokens; `raw`: plain text, char spans).\n\n")
+        parts.append(tables.to_markdown(relations[["model", "task", "text", "relation types", "gold", "predicted",
+                                                   "correct", "precision", "recall", "F1"]]))
     if len(scale):
         parts.append("\n## F1 against the number of candidate labels\n\n[figure](f1_vs_labels.html) · "
                      "[throughput](throughput_vs_labels.html) · [all figures as CSV](scale.csv)\n\n"
@@ -102,11 +102,17 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
     return "".join(parts)
 
 
+def _mean_over(f1: pd.DataFrame) -> str:
+    tasks = tables.zero_shot_tasks(f1) if len(f1) else []
+    return (f"The zero-shot mean is over: {', '.join(tasks)}." if tasks
+            else "No task is zero-shot for every declared model: no model is ranked.")
+
+
 def readme_block(f1: pd.DataFrame, link: str) -> str:
     """The headline table for a README, between the markers that ``update_readme`` replaces."""
     table = tables.to_markdown(tables.headline(f1)) if len(f1) else "No results yet.\n"
-    return (f"{README_START}\n{table}\nMicro-F1 x100 at 0.5; `*`: that task's data was seen in training. All tables, "
-            f"the label-scaling and throughput figures: [{link}]({link}).\n{README_END}")
+    return (f"{README_START}\n{table}\nMicro-F1 x100 at 0.5. {tables.RANKING_RULE} {_mean_over(f1)} All tables, the "
+            f"label-scaling and throughput figures: [{link}]({link}).\n{README_END}")
 
 
 def update_readme(path: Path, block: str) -> bool:

@@ -4,18 +4,38 @@ frames, and a Markdown renderer. No model is loaded and nothing is measured here
 ``models`` maps a model id to what its author declares: ``training_data`` (a sentence) and ``seen_tasks``
 (the tasks whose data, or a split of it, was trained on). A task is zero-shot for a model unless it is among
 its ``seen_tasks``; a model that declares nothing gets no flag (shown as ``?``).
+
+The ranking (``RANKING_RULE``): the board's zero-shot tasks are the evaluated tasks that no declared model on the
+board has among its ``seen_tasks``; a task any of them saw is shown apart and never enters a mean. A model's
+zero-shot mean is its micro-F1 averaged over every one of the board's zero-shot tasks, in the words protocol (the
+dataset's pre-split tokens); it is the ranking key. A model that declares nothing cannot be shown not to have
+trained on a task, so it gets no zero-shot mean and no rank (its scores are shown with ``?``), and neither does
+a model that lacks a words result on one of the board's zero-shot tasks. Raw-text results (``text_mode: raw``)
+are shown beside the words results and never enter the mean.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
+
+from .collect import text_mode
 
 FAMILIES = {"UniEncoderSpan": "uni", "UniEncoderToken": "uni", "BiEncoderSpan": "bi", "BiEncoderToken": "bi",
             "UniEncoderSpanDecoder": "decoder", "UniEncoderTokenDecoder": "decoder",
             "UniEncoderSpanRelex": "relex", "UniEncoderTokenRelex": "relex"}
 THROUGHPUT_BATCH = 8  # the batch size of the main table's throughput column
+MEAN = "zero-shot mean"
+SEPARATOR = "seen in training (not ranked) \u2192"
+RANKING_RULE = ("Ranked by the zero-shot mean: micro-F1 averaged over the tasks no declared model trained on "
+                "(words protocol, the dataset's own tokens). Tasks whose data (or a split of it) some model trained "
+                "on are shown apart, after the mean, and never enter it (`*`: this model trained on it). `raw`: the "
+                "same texts given as plain strings (the tokens joined by spaces, split by the model itself, scored "
+                "on exact char spans); blank where not measured. A model that declares no training data "
+                "(`models.json`; its scores marked `?`) or lacks a words result on one of the zero-shot tasks gets "
+                "no mean and no rank.")
 
 
 def family(architecture: str | None) -> str:
@@ -39,57 +59,97 @@ def _model_columns(record: dict) -> dict:
             "parameters_M": round(m["parameters"] / 1e6, 1) if m.get("parameters") else None}
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _flag(value) -> bool | None:
+    """A zero-shot flag as a frame holds it (also read back from CSV): True, False or None (undeclared)."""
+    return None if _missing(value) else bool(value)
+
+
+def tasks_of(frame: pd.DataFrame) -> list[str]:
+    """The evaluated tasks of an F1 frame (words or raw results), sorted."""
+    found = set()
+    for c in frame.columns:
+        if c.startswith("F1 raw "):
+            found.add(c.removeprefix("F1 raw "))
+        elif c.startswith("F1 "):
+            found.add(c.removeprefix("F1 "))
+    return sorted(found)
+
+
+def zero_shot_tasks(frame: pd.DataFrame) -> list[str]:
+    """The board's zero-shot tasks: those no model of ``frame`` is flagged as having seen (an undeclared model's
+    missing flag excludes nothing: it only keeps that model out of the ranking)."""
+    return [t for t in tasks_of(frame)
+            if not any(_flag(v) is False for v in frame.get(f"zero-shot {t}", pd.Series(dtype=object)))]
+
+
 def f1_frame(records: Sequence[dict], models: Mapping[str, dict]) -> pd.DataFrame:
-    """One row per model: micro-F1 (x100, threshold 0.5) on each evaluated task, its mean over the tasks the
-    model has, the zero-shot flag per task, and texts/s at batch 8 with the task's own labels (the first task
-    with such a figure)."""
+    """One row per model: micro-F1 (x100, threshold 0.5) on each evaluated task in the words protocol (``F1
+    <task>``) and the raw-text one (``F1 raw <task>``), the zero-shot flag per task (for every task of the board,
+    measured or not), the zero-shot mean (the ranking key, see ``RANKING_RULE``) and texts/s at batch 8 with the
+    task's own labels (the first task with such a figure). Rows are in rank order; unranked models last, by id."""
     evals = _of(records, "evaluate")
     tasks = sorted({r["task"]["name"] for r in evals})
     rows: dict[str, dict] = {}
+    exact: dict[tuple[str, str], float] = {}  # (model, task) -> words micro-F1 x100, unrounded
     for r in evals:
         row = rows.setdefault(r["model"]["id"], _model_columns(r))
         task = r["task"]["name"]
-        row[f"F1 {task}"] = round(100 * r["figures"]["at_0.5"]["micro"]["f1"], 1)
-        row[f"zero-shot {task}"] = zero_shot(models, row["model"], task)
+        raw = text_mode(r) == "raw"
+        name = f"raw {task}" if raw else task
+        f1 = 100 * r["figures"]["at_0.5"]["micro"]["f1"]
+        row[f"F1 {name}"] = round(f1, 1)
+        if not raw:
+            exact[(row["model"], task)] = f1
         rel = r["figures"].get("relations_at_0.5")
         if rel:
-            row[f"relation F1 {task}"] = round(100 * rel["f1"], 1)
+            row[f"relation F1 {name}"] = round(100 * rel["f1"], 1)
+    for model, row in rows.items():
+        for task in tasks:
+            row[f"zero-shot {task}"] = zero_shot(models, model, task)
+    ranked_tasks = [t for t in tasks if all(row[f"zero-shot {t}"] is not False for row in rows.values())]
     speed = {}
     for r in sorted(_of(records, "throughput"), key=lambda r: r["task"]["name"]):
         a = r["arguments"]
         if a.get("batch_size") == THROUGHPUT_BATCH and not a.get("labels"):
             speed.setdefault(r["model"]["id"], (r["figures"]["texts_per_second"], r["task"]["name"]))
     for model, row in rows.items():
-        scores = [row[f"F1 {t}"] for t in tasks if f"F1 {t}" in row]
-        row["F1 mean"] = round(sum(scores) / len(scores), 1) if scores else None
-        row["tasks"] = len(scores)
+        scores = [exact.get((model, t)) for t in ranked_tasks]
+        complete = bool(scores) and None not in scores and model in models
+        row[MEAN] = round(sum(scores) / len(scores), 1) if complete else None
         if model in speed:
             row["texts/s"], row["throughput task"] = round(speed[model][0], 1), speed[model][1]
-    columns = ["model", "architecture", "family", "parameters_M", "F1 mean", "tasks"]
-    columns += [c for t in tasks for c in (f"F1 {t}", f"zero-shot {t}", f"relation F1 {t}")]
+    columns = ["model", "architecture", "family", "parameters_M", MEAN]
+    columns += [c for t in tasks for c in (f"F1 {t}", f"F1 raw {t}", f"zero-shot {t}", f"relation F1 {t}",
+                                           f"relation F1 raw {t}")]
     columns += ["texts/s", "throughput task"]
     frame = pd.DataFrame(list(rows.values()), columns=columns)
     frame = frame.dropna(axis="columns", how="all")
-    return frame.sort_values(["F1 mean", "model"], ascending=[False, True], na_position="last",
-                             ignore_index=True)
+    if MEAN not in frame:
+        frame[MEAN] = None
+        frame = frame[columns[:5] + [c for c in frame.columns if c not in columns[:5]]]
+    return frame.sort_values([MEAN, "model"], ascending=[False, True], na_position="last", ignore_index=True)
 
 
 def relations_frame(records: Sequence[dict]) -> pd.DataFrame:
     """Strict relation figures (x100, threshold 0.5) of every evaluate result that has them: one row per
-    (model, task)."""
+    (model, task, text protocol)."""
     rows = []
     for r in _of(records, "evaluate"):
         rel = r["figures"].get("relations_at_0.5")
         if rel:
             rows.append(_model_columns(r) | {
-                "task": r["task"]["name"], "relation types": len(rel.get("relation_types", ())),
+                "task": r["task"]["name"], "text": text_mode(r), "relation types": len(rel.get("relation_types", ())),
                 "gold": rel["gold"], "predicted": rel["predicted"], "correct": rel["true_positives"],
                 "precision": round(100 * rel["precision"], 1), "recall": round(100 * rel["recall"], 1),
                 "F1": round(100 * rel["f1"], 1)})
-    columns = ["model", "architecture", "family", "parameters_M", "task", "relation types", "gold", "predicted",
-               "correct", "precision", "recall", "F1"]
-    return pd.DataFrame(rows, columns=columns).sort_values(["task", "F1", "model"], ascending=[True, False, True],
-                                                           ignore_index=True)
+    columns = ["model", "architecture", "family", "parameters_M", "task", "text", "relation types", "gold",
+               "predicted", "correct", "precision", "recall", "F1"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["task", "text", "F1", "model"],
+                                                           ascending=[True, False, False, True], ignore_index=True)
 
 
 def scale_frame(records: Sequence[dict]) -> pd.DataFrame:
@@ -156,16 +216,39 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
+def _scores(frame: pd.DataFrame, column: str, flags: list[bool | None], mark_seen: bool) -> list[str]:
+    """Formatted F1 cells: ``?`` after a model that declares nothing, ``*`` (``mark_seen``) after one that trained
+    on the task; blank where there is no result (never 0)."""
+    values = frame[column] if column in frame else [None] * len(frame)
+    return [("" if _missing(v) else f"{v:.1f}" + ("?" if z is None else "*" if z is False and mark_seen else ""))
+            for v, z in zip(values, flags)]
+
+
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
-    """The README's table: F1 per task with the zero-shot flag folded in (``*``: the task's data was seen in
-    training; ``?``: not declared), the mean, parameters and throughput."""
-    tasks = [c.removeprefix("F1 ") for c in frame.columns if c.startswith("F1 ") and c != "F1 mean"]
-    out = pd.DataFrame({"model": frame["model"], "architecture": frame["architecture"]})
-    for t in tasks:
-        flags = frame.get(f"zero-shot {t}", pd.Series([None] * len(frame)))
-        out[t] = [("" if pd.isna(v) else f"{v:.1f}" + ("" if z is True else "*" if z is False else "?"))
-                  for v, z in zip(frame[f"F1 {t}"], flags)]
-    out["mean (all tasks)"] = [("" if pd.isna(v) else f"{v:.1f}") for v in frame["F1 mean"]]
+    """The README's table (``RANKING_RULE``), from ``f1_frame`` (or its CSV read back): rank; each zero-shot task in
+    the words protocol and as raw text; the zero-shot mean; then, apart and unranked, the tasks some model trained
+    on (``*``: this model did; ``?``: not declared); parameters and throughput."""
+    ranked = zero_shot_tasks(frame)
+    seen = [t for t in tasks_of(frame) if t not in ranked]
+    means = frame[MEAN] if MEAN in frame else pd.Series([None] * len(frame))
+    rank, ranks = 0, []
+    for m in means:
+        rank += not _missing(m)
+        ranks.append("" if _missing(m) else str(rank))
+    out = pd.DataFrame({"rank": ranks, "model": frame["model"], "architecture": frame["architecture"]})
+
+    def flags(task: str) -> list[bool | None]:
+        column = frame.get(f"zero-shot {task}", pd.Series([None] * len(frame)))
+        return [_flag(v) for v in column]
+
+    for t in ranked:
+        out[t] = _scores(frame, f"F1 {t}", flags(t), mark_seen=False)
+        out[f"{t} raw"] = _scores(frame, f"F1 raw {t}", flags(t), mark_seen=False)
+    out[MEAN] = [("" if _missing(v) else f"{v:.1f}") for v in means]
+    if seen:
+        out[SEPARATOR] = ""
+        for t in seen:
+            out[t] = _scores(frame, f"F1 {t}", flags(t), mark_seen=True)
     out["params (M)"] = frame["parameters_M"]
     if "texts/s" in frame:
         out["texts/s"] = frame["texts/s"]
