@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .splitting import SPLITTERS
+
 # The eight architectures, in the reference's order of precedence: relex > decoder > bi-encoder > uni.
 ARCHITECTURES = (
     "UniEncoderSpan",
@@ -86,6 +88,8 @@ class GLiNERConfig:
     relation_loss_coef: float = 1.0
     # --- ours ---
     architecture: str = ""  # one of ARCHITECTURES; derived from the flags above when empty
+    # our word splitter (splitting.SPLITTERS); None: words_splitter_type, which the reference reads
+    word_splitter: str | None = None
     extra: dict = field(default_factory=dict)  # fields we do not use, written back unchanged
 
     def __post_init__(self) -> None:
@@ -109,11 +113,22 @@ class GLiNERConfig:
             )
         if self.max_width < 1 or self.max_len < 1:
             raise ConfigError("Fields 'max_width' and 'max_len' must be positive integers.")
+        if self.word_splitter is not None and (not isinstance(self.word_splitter, str)
+                                               or self.word_splitter not in SPLITTERS):
+            raise ConfigError(
+                f"Field 'word_splitter' is {self.word_splitter!r}; expected one of {tuple(SPLITTERS)} or null "
+                "(null: split as words_splitter_type says)."
+            )
 
     # ------------------------------------------------------------------ properties
     @property
     def is_token_level(self) -> bool:
         return self.span_mode == "token_level"
+
+    @property
+    def splitter(self) -> str:
+        """The word splitter this model uses: ``word_splitter`` when set, else ``words_splitter_type``."""
+        return self.word_splitter if self.word_splitter is not None else self.words_splitter_type
 
     @property
     def family(self) -> str:

@@ -76,13 +76,16 @@ class GLiNER(nn.Module):
     @classmethod
     def from_pretrained(cls, model_id: str | os.PathLike, map_location: str = "cpu", revision: str | None = None,
                         cache_dir: str | None = None, local_files_only: bool = False,
-                        max_length: int | None = None, labels_tokenizer=None, decoder_tokenizer=None) -> GLiNER:
+                        max_length: int | None = None, labels_tokenizer=None, decoder_tokenizer=None,
+                        word_splitter: str | None = None) -> GLiNER:
         """Load a checkpoint directory, a hub id, or ``bundled:<name>`` (a default shipped in the package), in
         the reference's layout or our compact one (``delta.py``).
 
         ``labels_tokenizer`` (bi-encoders) and ``decoder_tokenizer`` (decoders), a tokenizer or a directory,
         override the checkpoint's own, as upstream: older checkpoints have no ``labels_tokenizer/`` or
-        ``decoder_tokenizer/`` folder and name the label encoder's or decoder's hub id.
+        ``decoder_tokenizer/`` folder and name the label encoder's or decoder's hub id. ``word_splitter``: how
+        plain text is split into words (``splitting.SPLITTERS``: "unicode", or the reference's "whitespace");
+        default: the checkpoint's own, and ``save_pretrained`` keeps the choice.
         """
         from .loading import BUNDLED_PREFIX, bundled_path
 
@@ -92,6 +95,9 @@ class GLiNER(nn.Module):
         config = ckpt.read_config(directory)
         if max_length is not None:
             config.max_len = max_length
+        if word_splitter is not None:
+            config.word_splitter = word_splitter
+            config.__post_init__()  # validates it
         if delta.is_delta(directory) and not any((directory / f).is_file()
                                                  for f in (ckpt.SAFETENSORS_FILE, ckpt.PICKLE_FILE)):
             return cls._from_delta(directory, config).to(map_location)

@@ -62,7 +62,7 @@ class Pipeline:
     def run(self, texts: Sequence[str | Sequence[str]], label_sets: Sequence[LabelSet], label_of_text: Sequence[int],
             settings: Settings, options: CallOptions, device) -> list[TextPrediction]:
         family = self.family.bind(options)
-        words = [to_words(t, self.config.words_splitter_type) for t in texts]  # text -> words
+        words = [to_words(t, self.config.splitter) for t in texts]  # text -> words
         pieces = [self.tokenizer.pieces(w.tokens) for w in words]  # words -> subtokens, once per text
         prompt_sets, items = self._plan(family, pieces, label_sets, label_of_text)
         state = family.prepare([ps.labels for ps in prompt_sets], options)

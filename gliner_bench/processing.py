@@ -9,15 +9,17 @@ One difference on purpose: texts longer than the encoder's window are split into
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-# The reference's "whitespace" splitter is this regex (data_processing/tokenizer.py:49).
-WORD_PATTERN = re.compile(r"\w+(?:[-_]\w+)*|\S")
+from .splitting import WHITESPACE_PATTERN, get_splitter
+
+# The reference's "whitespace" splitter is this regex (data_processing/tokenizer.py:49); the splitters
+# by name, ours included, are in splitting.py.
+WORD_PATTERN = WHITESPACE_PATTERN
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,13 @@ class Words:
 
 
 def split_words(text: str, splitter: str = "whitespace") -> Words:
-    if splitter != "whitespace":
-        raise ValueError(
-            f"words_splitter_type {splitter!r} is not supported; gliner-bench implements the reference's "
-            "default 'whitespace' splitter (regex \\w+(?:[-_]\\w+)*|\\S)."
-        )
-    matches = list(WORD_PATTERN.finditer(text))
-    return Words(text, [m.group() for m in matches], [m.start() for m in matches], [m.end() for m in matches])
+    """``text`` split by the splitter called ``splitter`` (``splitting.SPLITTERS``: "whitespace", the
+    reference's, or "unicode"); ``ValueError`` naming the known splitters for any other name."""
+    split = get_splitter(splitter)
+    if not isinstance(text, str):
+        raise TypeError(f"A text to split must be a str, got {type(text).__name__}.")
+    spans = split(text)
+    return Words(text, [text[s:e] for s, e in spans], [s for s, _ in spans], [e for _, e in spans])
 
 
 def words_from_tokens(tokens: Sequence[str]) -> Words:

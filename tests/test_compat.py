@@ -86,3 +86,19 @@ def test_reference_options_we_lack_are_named_and_their_defaults_accepted(span_mo
                         ("return_class_probs", True), ("return_vectors", True)):
         with pytest.raises(ValueError, match=f"{name}: .*does not implement"):
             span_model.inference([TEXT], LABELS, **{name: value})
+
+
+def test_the_word_splitter_is_a_loading_option_and_is_saved(tmp_path):
+    model = GLiNER.from_pretrained("bundled:uni-span")
+    assert model.config.splitter == "unicode"  # the bundled defaults split plain text with ours
+    reference = GLiNER.from_pretrained("bundled:uni-span", word_splitter="whitespace")
+    text = "Obama's visit to #Paris"
+    def spans(m):  # every candidate span at threshold 0: what the splitter made words of
+        return {text[e["start"]:e["end"]] for e in m.predict_entities(text, ["person"], threshold=0.0, flat_ner=False)}
+
+    assert "Obama'" in spans(reference) and "Paris" in spans(reference)  # "Obama" "'" "s" ... "#" "Paris"
+    assert "Obama'" not in spans(model) and "#Paris" in spans(model) and "Paris" not in spans(model)
+    reference.save_pretrained(tmp_path / "ckpt")
+    assert GLiNER.from_pretrained(tmp_path / "ckpt").config.splitter == "whitespace"
+    with pytest.raises(Exception, match="word_splitter"):
+        GLiNER.from_pretrained("bundled:uni-span", word_splitter="nope")

@@ -27,6 +27,7 @@ TORCH_FREE = [
     "gliner_bench.defaults",
     "gliner_bench.capabilities",
     "gliner_bench.decoding",
+    "gliner_bench.splitting",
     "gliner_bench.results",
     "gliner_bench.evaluation.metrics",
     "gliner_bench.leaderboard",
@@ -83,7 +84,7 @@ def test_the_package_loads_gliner_on_first_use():
 #   cli -> app -> (leaderboard) ; training -> evaluation -> api -> modeling -> base ; leaderboard -> base
 # base: plain data and pure functions (configs, words, decoding, candidates, results, options ...);
 # modeling: the networks; api: assembling, running and saving models (families, pipeline, GLiNER, loading).
-BASE = {"version", "config", "capabilities", "processing", "decoding", "candidates", "tokenization", "results",
+BASE = {"version", "config", "splitting", "capabilities", "processing", "decoding", "candidates", "tokenization", "results",
         "environment", "label_pool", "defaults", "generation", "options", "data"}
 SUBPACKAGES = ("evaluation", "training", "leaderboard", "app", "modeling")
 ALLOWED = {

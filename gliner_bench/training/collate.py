@@ -45,6 +45,18 @@ class Batch:
     span_classes: list[dict[tuple[int, int], list[int]]] | None = None  # each gold span's label slots
 
 
+@dataclass
+class Rows:
+    """What ``make_batch`` worked out per row, from which an objective adds its family's batch fields."""
+    examples: Sequence[Example]
+    lengths: list[int]  # words of each row that fit the encoder
+    words: list[list[str]]  # those words
+    relation_sets: Sequence[Sequence[str]] | None
+    rng: random.Random | None
+    decoder_spans: list[list[tuple[int, int, str]]]  # each row's trainable gold spans, once each, first label
+    span_classes: list[dict[tuple[int, int], list[int]]]  # each of those spans' label slots
+
+
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,
                       max_neg_type_ratio: int = 1, pool_size: int = 100, relations: bool = False,
                       synonyms: Mapping[str, str] | None = None, min_negatives: int = 0) -> list[list[str]]:
@@ -140,14 +152,17 @@ BLANK_ENTITY = "entity"
 
 def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence[str]],
                relation_sets: Sequence[Sequence[str]] | None = None, rng: random.Random | None = None,
-               blank: Sequence[bool] | None = None) -> Batch:
+               blank: Sequence[bool] | None = None, objective=None) -> Batch:
     """Tokenised inputs (prompted for uni-encoders) and label tensors for a span or token model; relex models
     also get ``relation_sets`` in the prompt and relation targets (``relation_targets``); decoders get their
     generation targets (``decoder_spans``). A ``blank`` row is prompted with the one label "entity" and every
-    gold span is of that class, while the decoder still learns the real type (upstream's blank_entity_prob)."""
-    from .objectives import objective_for
+    gold span is of that class, while the decoder still learns the real type (upstream's blank_entity_prob).
+    ``objective``: the model's (``objectives.objective_for``; looked up when not given)."""
+    if objective is None:
+        from .objectives import objective_for
 
-    cfg, objective = model.config, objective_for(model)
+        objective = objective_for(model)
+    cfg = model.config
     blank = list(blank) if blank is not None else [False] * len(examples)
     label_sets = [[BLANK_ENTITY] if b else ls for ls, b in zip(label_sets, blank)]
     prompts = objective.prompts(cfg, label_sets, relation_sets)
@@ -183,8 +198,8 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
             else:
                 labels[b, s, e - s, c] = 1
     batch = Batch(inputs, labels, [list(ls) for ls in label_sets], dropped)
-    batch.decoder_spans, batch.words, batch.span_classes = decoder_spans, [list(w) for w in words], span_classes
-    objective.add_targets(model, batch, examples, lengths, relation_sets, rng)
+    objective.add_targets(model, batch, Rows(examples, lengths, [list(w) for w in words], relation_sets, rng,
+                                             decoder_spans, span_classes))
     return batch
 
 

@@ -1,7 +1,9 @@
-"""What training does differently per architecture, behind one interface, found once by ``objective_for``.
+"""What training does differently per model family, behind one interface, found once by ``objective_for``.
 
 The loop (``trainer.py``) and the batch builder (``collate.py``) are the same for every family; an ``Objective``
-contributes the steps that differ:
+contributes the steps that differ (``OBJECTIVES``, keyed by ``config.family``; the token decoder's loss is a
+method of the decoder objective):
+- ``examples``: the examples an epoch covers (relex repeats those with relations ``relation_repeats`` times);
 - ``sample``: the step's label sets (bi-encoders share one pool per batch; relex also samples relation labels;
   decoders blank some rows to the single label "entity");
 - ``prompts``: the words in front of each row (none for bi-encoders; relex adds the relation prompt);
@@ -22,7 +24,7 @@ import torch
 from ..evaluation.data import Example
 from ..modeling.layers import pad_spans
 from ..processing import LabelSet, prompt_words, relex_prompt_words
-from .collate import Batch, relation_targets, sample_label_sets, share_label_sets
+from .collate import Batch, Rows, relation_targets, sample_label_sets, share_label_sets
 from .losses import adjacency_loss, focal_bce, generation_loss, relation_loss, span_loss, token_loss
 
 # The token decoder's span head sees, besides each row's gold spans, up to this many of the runs the token head
@@ -52,7 +54,7 @@ class Objective:
     def prompts(self, config, label_sets, relation_sets) -> list[list[str]]:
         return [prompt_words(LabelSet(list(ls), list(ls)), config.ent_token, config.sep_token) for ls in label_sets]
 
-    def add_targets(self, model, batch: Batch, examples, lengths, relation_sets, rng) -> None:
+    def add_targets(self, model, batch: Batch, rows: Rows) -> None:
         """The family's own batch fields (none for uni-encoders)."""
 
     def forward(self, model, batch: Batch) -> dict:
@@ -85,7 +87,7 @@ class BiObjective(Objective):
     def prompts(self, config, label_sets, relation_sets) -> list[list[str]]:
         return [[] for _ in label_sets]  # labels go to the label encoder, not into the text
 
-    def add_targets(self, model, batch: Batch, examples, lengths, relation_sets, rng) -> None:
+    def add_targets(self, model, batch: Batch, rows: Rows) -> None:
         label_sets = batch.label_sets
         B, C = len(label_sets), max(len(ls) for ls in label_sets)
         distinct = list(dict.fromkeys(name for ls in label_sets for name in ls))
@@ -124,10 +126,10 @@ class RelexObjective(Objective):
         return [relex_prompt_words(LabelSet(list(ls), list(ls)), LabelSet(list(rs), list(rs)), config.ent_token,
                                    config.sep_token, config.rel_token) for ls, rs in zip(label_sets, relation_sets)]
 
-    def add_targets(self, model, batch: Batch, examples, lengths, relation_sets, rng) -> None:
-        relation_sets = relation_sets or [[] for _ in examples]
+    def add_targets(self, model, batch: Batch, rows: Rows) -> None:
+        relation_sets = rows.relation_sets or [[] for _ in rows.examples]
         width = None if model.config.is_token_level else model.config.max_width
-        relation_targets(batch, examples, lengths, relation_sets, width, rng or random.Random(0))
+        relation_targets(batch, rows.examples, rows.lengths, relation_sets, width, rows.rng or random.Random(0))
 
     def forward(self, model, batch: Batch) -> dict:
         return model.model(batch.inputs, gold=(batch.entity_spans, batch.entity_mask, batch.pairs))
@@ -145,27 +147,30 @@ class RelexObjective(Objective):
 
 
 class DecoderObjective(Objective):
-    """Span decoder: the span loss plus the decoder's cross-entropy on the gold spans' type names."""
+    """Decoders: the entity loss plus the decoder's cross-entropy on the gold spans' type names; some rows are
+    blanked to the one label "entity". The token decoder also trains its span head (``token_decoder_loss``)."""
 
     def sample(self, model, chunk, rng, cfg, synonyms) -> StepLabels:
         step = super().sample(model, chunk, rng, cfg, synonyms)
         step.blank = [rng.random() < model.config.blank_entity_prob for _ in chunk]
         return step
 
+    def add_targets(self, model, batch: Batch, rows: Rows) -> None:
+        batch.decoder_spans, batch.words, batch.span_classes = rows.decoder_spans, rows.words, rows.span_classes
+
     def loss(self, model, batch, cfg, generator, focal) -> torch.Tensor:
         conf = model.config
+        if conf.is_token_level:
+            return self.token_decoder_loss(model, batch, generator, focal)
         out = self.forward(model, batch)
         entity = self.entity_loss(model, out, batch, cfg, generator, focal)
         return conf.span_loss_coef * entity + conf.decoder_loss_coef * generation_objective(model, out["encoded"],
                                                                                             batch)
 
-
-class TokenDecoderObjective(DecoderObjective):
-    """UniEncoderTokenDecoder: the token loss (B, W, C, 3), the span head's loss on the gold spans and on
-    negative spans (``HARD_NEGATIVE_SPANS`` runs the token head finds now, ``RANDOM_NEGATIVE_SPANS`` random), and
-    the generation loss on the gold spans' vectors from that span head (what inference decodes from)."""
-
-    def loss(self, model, batch, cfg, generator, focal) -> torch.Tensor:
+    def token_decoder_loss(self, model, batch, generator, focal) -> torch.Tensor:
+        """UniEncoderTokenDecoder: the token loss (B, W, C, 3), the span head's loss on the gold spans and on
+        negative spans (``HARD_NEGATIVE_SPANS`` runs the token head finds now, ``RANDOM_NEGATIVE_SPANS`` random),
+        and the generation loss on the gold spans' vectors from that span head (what inference decodes from)."""
         conf, net = model.config, model.model
         gold = [[(s, e) for s, e, _ in row] for row in batch.decoder_spans]
         enc = net.encode(batch.inputs)
@@ -225,21 +230,18 @@ def generation_objective(model, enc, batch: Batch, vectors: torch.Tensor | None 
     return generation_loss(logits, labels)
 
 
-OBJECTIVES: dict[str, Objective] = {
-    "UniEncoderSpan": Objective(),
-    "UniEncoderToken": Objective(),
-    "BiEncoderSpan": BiObjective(),
-    "BiEncoderToken": BiObjective(),
-    "UniEncoderSpanRelex": RelexObjective(),
-    "UniEncoderTokenRelex": RelexObjective(),
-    "UniEncoderSpanDecoder": DecoderObjective(),
-    "UniEncoderTokenDecoder": TokenDecoderObjective(),
+OBJECTIVES: dict[str, Objective] = {  # keyed by ``GLiNERConfig.family``
+    "uni": Objective(),
+    "bi": BiObjective(),
+    "relex": RelexObjective(),
+    "decoder": DecoderObjective(),
 }
 
 
 def objective_for(model) -> Objective:
-    """The objective of a model's architecture (explicit dispatch on ``config.architecture``)."""
-    arch = model.config.architecture
-    if arch not in OBJECTIVES:
-        raise NotImplementedError(f"Training {arch} is not implemented yet; trainable: {', '.join(OBJECTIVES)}.")
-    return OBJECTIVES[arch]
+    """The objective of a model's family (explicit dispatch: one lookup on ``config.family``)."""
+    family = model.config.family
+    if family not in OBJECTIVES:
+        raise NotImplementedError(f"Training the {family!r} family ({model.config.architecture}) is not "
+                                  f"implemented; trainable families: {', '.join(OBJECTIVES)}.")
+    return OBJECTIVES[family]

@@ -7,7 +7,8 @@ from its last checkpoint ends with the same weights as an uninterrupted one (tes
 
 A checkpoint is ``<output>/checkpoint-<step>/``: the model in the reference's layout (``save_pretrained``) and
 ``trainer_state.pt`` (optimizer, schedule, step, RNG), read back with ``torch.load(weights_only=True)``.
-All eight architectures train. A bi-encoder's label encoder has the head learning rate (only the text backbone is "encoder").
+All eight architectures train; what differs per family is in ``objectives.py``. A bi-encoder's label encoder
+has the head learning rate (only the text backbone is "encoder").
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..delta import save_delta
 from ..evaluation.data import Example
 from ..lora import LoRA, backbone_prefixes
 from .collate import make_batch
-from .objectives import objective_for
+from .objectives import Objective, objective_for
 
 log = logging.getLogger(__name__)
 STATE_FILE = "trainer_state.pt"
@@ -121,12 +122,12 @@ def epoch_batches(lengths: Sequence[int], batch_size: int, seed: int, epoch: int
     return batches
 
 
-def _loss(model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
-    """The batch's summed objective: entities (span or token), plus what the architecture adds (relations and
+def _loss(objective: Objective, model, batch, cfg: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The batch's summed objective: entities (span or token), plus what the family adds (relations and
     adjacency for relex, generation for decoders; weighted by the config's ``*_loss_coef``, as upstream)."""
     focal = {"alpha": cfg.focal_alpha, "gamma": cfg.focal_gamma, "label_smoothing": cfg.label_smoothing,
              "prob_margin": cfg.prob_margin}
-    return objective_for(model).loss(model, batch, cfg, generator, focal)
+    return objective.loss(model, batch, cfg, generator, focal)
 
 
 def latest_checkpoint(output: Path) -> Path | None:
@@ -141,7 +142,7 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     ``output/final``. ``stop_after`` ends the run early after that many steps of this call (to test resuming).
     ``synonyms`` (type name -> group) keeps a positive's synonyms out of its negatives (``sample_label_sets``)."""
     cfg = cfg or TrainConfig()
-    objective = objective_for(model)  # refuses an architecture it cannot train
+    objective = objective_for(model)  # the family's training steps; refuses a family it cannot train
     if not examples:
         raise ValueError("No training examples (all were empty or malformed?).")
     output = Path(output)
@@ -150,7 +151,7 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     optimizer = _optimizer(model, cfg, lora)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg))
     last = latest_checkpoint(output) if resume else None
-    step, history = _resume(model, lora, optimizer, scheduler, last) if last is not None else (0, [])
+    step, history = _resume(objective, model, lora, optimizer, scheduler, last) if last is not None else (0, [])
     (output / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n", encoding="utf-8")
     from tqdm.auto import tqdm
 
@@ -167,8 +168,8 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         epoch, offset = divmod(step, per_epoch)
         if epoch != batches_epoch:
             batches, batches_epoch = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.group_by_length), epoch
-        loss, batch = _step(model, [examples[i] for i in batches[offset]], step, cfg, synonyms, optimizer,
-                            scheduler, params)
+        loss, batch = _step(objective, model, [examples[i] for i in batches[offset]], step, cfg, synonyms,
+                            optimizer, scheduler, params)
         dropped += batch.dropped_entities
         step += 1
         ran += 1
@@ -193,16 +194,15 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     return {"steps": step, "history": history, "dropped_entities": dropped}
 
 
-def _step(model, chunk: Sequence[Example], step: int, cfg: TrainConfig, synonyms, optimizer, scheduler,
-          params) -> tuple[torch.Tensor, object]:
+def _step(objective: Objective, model, chunk: Sequence[Example], step: int, cfg: TrainConfig, synonyms,
+          optimizer, scheduler, params) -> tuple[torch.Tensor, object]:
     """One optimisation step on ``chunk``; its label sets and negatives are drawn from generators seeded by
     ``(seed, step)``."""
-    objective = objective_for(model)
     rng = random.Random(f"{cfg.seed}:step:{step}")
     labels = objective.sample(model, chunk, rng, cfg, synonyms)
-    batch = make_batch(model, chunk, labels.label_sets, labels.relation_sets, rng, labels.blank)
+    batch = make_batch(model, chunk, labels.label_sets, labels.relation_sets, rng, labels.blank, objective)
     generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-    loss = _loss(model, batch, cfg, generator)
+    loss = _loss(objective, model, batch, cfg, generator)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -211,13 +211,14 @@ def _step(model, chunk: Sequence[Example], step: int, cfg: TrainConfig, synonyms
     return loss, batch
 
 
-def _resume(model, lora: LoRA | None, optimizer, scheduler, last: Path) -> tuple[int, list]:
+def _resume(objective: Objective, model, lora: LoRA | None, optimizer, scheduler,
+            last: Path) -> tuple[int, list]:
     """Restore the trainable tensors, optimizer, schedule and RNG of checkpoint ``last``: (step, history)."""
     state = torch.load(last / STATE_FILE, weights_only=True)
     trainable = _trainable_state(model, lora)
     for key, value in state["trainable"].items():
         trainable[key].copy_(value)
-    objective_for(model).weights_changed(model)
+    objective.weights_changed(model)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["torch_rng"])
