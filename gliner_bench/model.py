@@ -182,7 +182,7 @@ class GLiNER(nn.Module):
         label_sets, label_of_text = _label_sets(labels, len(texts))
         call = CallOptions.from_keywords(threshold, **options)
         if call.label_embeddings is not None:
-            call = _with_checked_embeddings(call, labels, label_sets, self.config)
+            call = _with_checked_embeddings(call, labels, label_sets, self.config, self.family.accepts)
         return self.pipeline.run(texts, label_sets, label_of_text, settings, call, self.device)
 
     def inference(self, texts: str | Sequence[str], labels: Labels | Sequence[Labels], flat_ner: bool = True,
@@ -286,13 +286,13 @@ def _label_sets(labels, n_texts: int) -> tuple[list[LabelSet], list[int]]:
     return [normalize_labels(x) for x in labels], list(range(n_texts))
 
 
-def _with_checked_embeddings(call: CallOptions, labels, label_sets: list[LabelSet],
-                             config: GLiNERConfig) -> CallOptions:
+def _with_checked_embeddings(call: CallOptions, labels, label_sets: list[LabelSet], config: GLiNERConfig,
+                             accepts: tuple[type, ...]) -> CallOptions:
     """Precomputed label vectors: one row per label as given, of the model's width; duplicates then dropped
     like the labels."""
     from dataclasses import replace
 
-    call.refuse_unless(family_class(config.family).accepts, config.architecture)
+    call.refuse_unless(accepts, config.architecture)  # a uni-encoder: refused before the shape checks
     emb = call.label_embeddings.vectors
     if len(label_sets) != 1:
         raise ValueError("label_embeddings need one label list shared by all texts, not per-text label sets.")

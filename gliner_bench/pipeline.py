@@ -94,7 +94,8 @@ class Pipeline:
         room = self.max_tokens - self.tokenizer.num_special
         prompt_sets: list[PromptSet] = []
         groups_of: dict[tuple[int, bool], list[int]] = {}
-        whole = [sum(self.prompt_pieces(family, ls).counts()) for ls in label_sets]
+        prompts = [self.prompt_pieces(family, ls) for ls in label_sets]  # each label set's prompt, tokenised once
+        whole = [sum(p.counts()) for p in prompts]
         items = []
         for i, text in enumerate(pieces):
             if len(text.words) == 0:
@@ -104,7 +105,8 @@ class Pipeline:
             fits = whole[set_id] + sum(counts) <= room and len(counts) <= cfg.max_len
             split = not fits and whole[set_id] > room // 2 and family.splits_labels
             if (set_id, split) not in groups_of:
-                groups = self.label_groups(family, label_sets[set_id], room // 2 if split else None)
+                groups = self.label_groups(family, label_sets[set_id], room // 2 if split else None,
+                                           prompts[set_id])
                 groups_of[set_id, split] = list(range(len(prompt_sets), len(prompt_sets) + len(groups)))
                 prompt_sets += groups
             for ps_id in groups_of[set_id, split]:
@@ -122,19 +124,22 @@ class Pipeline:
         """The family's prompt for ``labels``, tokenised."""
         return self.tokenizer.pieces(family.prompt(labels))
 
-    def label_groups(self, family: Family, labels: LabelSet, max_prompt_tokens: int | None) -> list[PromptSet]:
-        """``labels`` whole, or split in order into groups whose prompts take at most ``max_prompt_tokens``."""
-        spans = [(0, len(labels))]
-        if max_prompt_tokens is not None:
-            per_label = family.label_token_counts(self.prompt_pieces(family, labels), len(labels))
-            fixed = sum(self.prompt_pieces(family, LabelSet([], [])).counts())
-            spans, start, used = [], 0, fixed
-            for j, cost in enumerate(per_label):
-                if j > start and used + cost > max_prompt_tokens:
-                    spans.append((start, j))
-                    start, used = j, fixed
-                used += cost
-            spans.append((start, len(per_label)))
+    def label_groups(self, family: Family, labels: LabelSet, max_prompt_tokens: int | None,
+                     prompt: Pieces | None = None) -> list[PromptSet]:
+        """``labels`` whole, or split in order into groups whose prompts take at most ``max_prompt_tokens``.
+        ``prompt``: the tokenised prompt of all of ``labels``, when the caller has it already."""
+        prompt = prompt if prompt is not None else self.prompt_pieces(family, labels)
+        if max_prompt_tokens is None:
+            return [PromptSet(labels, 0, prompt)]
+        per_label = family.label_token_counts(prompt, len(labels))
+        fixed = sum(self.prompt_pieces(family, LabelSet([], [])).counts())
+        spans, start, used = [], 0, fixed
+        for j, cost in enumerate(per_label):
+            if j > start and used + cost > max_prompt_tokens:
+                spans.append((start, j))
+                start, used = j, fixed
+            used += cost
+        spans.append((start, len(per_label)))
         groups = [LabelSet(labels.prompts[a:b], labels.names[a:b]) for a, b in spans]
         return [PromptSet(g, a, self.prompt_pieces(family, g)) for g, (a, _) in zip(groups, spans)]
 

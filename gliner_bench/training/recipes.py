@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..defaults import CONFIGS, DEFAULTS, MINILM, SMOLLM2, config_for
+from ..defaults import CONFIGS, DEFAULTS, MINILM, SMOLLM2, config_for, default
 from .trainer import TrainConfig
 
 __all__ = ["CONFIGS", "MINILM", "RECIPES", "SMOLLM2", "Recipe", "config_for", "recipe", "train_config"]
@@ -59,8 +59,4 @@ def train_config(architecture: str, **overrides) -> TrainConfig:
 
 def recipe(name: str) -> Recipe:
     """A recipe by bundled name (``uni-span``) or architecture (``UniEncoderSpan``)."""
-    for r in RECIPES.values():
-        if name in (r.name, r.architecture):
-            return r
-    names = ", ".join(r.name for r in RECIPES.values())
-    raise ValueError(f"Unknown recipe {name!r}; expected one of: {names} (or their architecture names).")
+    return RECIPES[default(name).architecture]
