@@ -83,7 +83,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         chosen = recipe(args.recipe)
         cfg = replace(chosen.train, **overrides)
-        model = load_model(UNTRAINED_PREFIX + chosen.architecture, args.device)
+        model = _recipe_model(chosen, args.set or [], args.device)
+        if args.set and args.install:
+            print("error: --install takes the recipe as defaults.py defines it; put the winning --set fields in "
+                  "gliner_bench/defaults.py (CONFIGS) and train again", file=sys.stderr)
+            return 2
+    elif args.set:
+        print("error: --set changes a recipe's model config; use it with --recipe", file=sys.stderr)
+        return 2
     else:
         cfg = TrainConfig(**overrides)
         model = load_model(args.model, args.device)
@@ -109,6 +116,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         print(f"installed as bundled:{chosen.name} in {install_bundled(Path(args.output) / 'final', chosen.name)}")
     return 0
+
+
+def _recipe_model(chosen, assignments: list[str], device: str):
+    """The recipe's untrained model, its config changed by ``FIELD=VALUE`` assignments (values read as JSON)."""
+    from .config import GLiNERConfig
+    from .model import GLiNER
+
+    fields = dict(chosen.config)
+    known = set(GLiNERConfig.__dataclass_fields__) - {"extra", "architecture"}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or name not in known:
+            raise SystemExit(f"error: --set {item!r}: expected FIELD=VALUE with FIELD a GLiNERConfig field "
+                             "(hidden_size, max_width, case_token_types, ...)")
+        try:
+            fields[name] = json.loads(value)
+        except json.JSONDecodeError:
+            fields[name] = value  # a bare string such as a model name
+    if not assignments:
+        return load_model(UNTRAINED_PREFIX + chosen.architecture, device)
+    print(f"model config changed from the recipe: {', '.join(assignments)}", file=sys.stderr)
+    return GLiNER.from_config(GLiNERConfig(**fields, architecture=chosen.architecture)).to(device)
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -196,6 +225,9 @@ def _add_train(sub) -> None:
         sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)
     sp.add_argument("--recipe", help="train a bundled default from scratch: its name (uni-span, bi-token, ...) or "
                     "architecture; its settings apply unless given here (--model is ignored)")
+    sp.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                    help="with --recipe: change a field of its model config for a trial, e.g. --set hidden_size=192 "
+                    "--set case_token_types=true (repeatable; values read as JSON)")
     sp.add_argument("--install", action="store_true", help="with --recipe: copy final/ into the package as the "
                     "bundled default")
     sp.add_argument("--no-resume", action="store_true", help="start over even if checkpoints exist")

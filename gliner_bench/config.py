@@ -90,6 +90,9 @@ class GLiNERConfig:
     architecture: str = ""  # one of ARCHITECTURES; derived from the flags above when empty
     # our word splitter (splitting.SPLITTERS); None: words_splitter_type, which the reference reads
     word_splitter: str | None = None
+    # token type 1 at every subtoken of a capitalised text word: the case an uncased backbone's tokenizer drops
+    # (the reference ignores the key and feeds type 0 everywhere)
+    case_token_types: bool = False
     extra: dict = field(default_factory=dict)  # fields we do not use, written back unchanged
 
     def __post_init__(self) -> None:
@@ -119,6 +122,13 @@ class GLiNERConfig:
                 f"Field 'word_splitter' is {self.word_splitter!r}; expected one of {tuple(SPLITTERS)} or null "
                 "(null: split as words_splitter_type says)."
             )
+
+        if not isinstance(self.case_token_types, bool):
+            raise ConfigError(f"Field 'case_token_types' is {self.case_token_types!r}; expected true or false.")
+        if self.case_token_types and (self.encoder_config or {}).get("type_vocab_size", 2) < 2:
+            raise ConfigError("Field 'case_token_types' needs a backbone with at least 2 token types; this "
+                              f"backbone's type_vocab_size is {self.encoder_config.get('type_vocab_size')}. "
+                              "Set it to false.")
 
     # ------------------------------------------------------------------ properties
     @property

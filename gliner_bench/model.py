@@ -52,7 +52,8 @@ class GLiNER(nn.Module):
         self.family = family_class(self.config.family)(self.model, self.config, self.tokenizer,
                                                        labels_tokenizer=self.labels_tokenizer,
                                                        decoder_tokenizer=self.decoder_tokenizer)
-        words = WordTokenizer(self.tokenizer, self.max_tokens, self.config.subtoken_pooling)
+        words = WordTokenizer(self.tokenizer, self.max_tokens, self.config.subtoken_pooling,
+                              self.config.case_token_types)
         self.pipeline = Pipeline(self.family, words, self.max_tokens)
 
     def __setattr__(self, name: str, value) -> None:

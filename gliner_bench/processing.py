@@ -165,11 +165,13 @@ def tokenize_batch(
     prompts: Sequence[Sequence[str]],
     subtoken_pooling: str = "first",
     max_length: int | None = None,
+    case_types: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Tokenise ``prompt + words`` for each row and build the words mask.
 
     Returns ``input_ids``, ``attention_mask`` (B, L), ``words_mask`` (B, L) where a selected subtoken of
-    text word ``i`` holds ``i + 1`` (prompt words and special tokens hold 0), and ``text_lengths`` (B,).
+    text word ``i`` holds ``i + 1`` (prompt words and special tokens hold 0), and ``text_lengths`` (B,);
+    with ``case_types`` also ``token_type_ids`` (B, L) (``capitalised_types``).
     Word indices come from the tokenizer's ``word_ids``, so a word that yields no subtoken (e.g. a lone
     zero-width character) leaves the following words in place; the reference counts distinct word ids
     instead and shifts every later word by one in that case.
@@ -183,16 +185,40 @@ def tokenize_batch(
         return_tensors="pt",
     )
     words_mask = np.zeros(enc["input_ids"].shape, dtype=np.int64)  # (B, L)
-    for row, prompt in enumerate(prompts):
+    types = np.zeros(enc["input_ids"].shape, dtype=np.int64)  # (B, L)
+    for row, (prompt, words) in enumerate(zip(prompts, word_lists)):
         word_ids = np.array([-1 if w is None else w for w in enc.word_ids(row)], dtype=np.int64)
         text_word = word_ids - len(prompt)  # 0-based index into the text's words; < 0 for prompt/special
         words_mask[row] = select_subtokens(text_word, subtoken_pooling)
-    return {
+        if case_types:
+            types[row] = capitalised_types(words, text_word)
+    out = {
         "input_ids": enc["input_ids"],
         "attention_mask": enc["attention_mask"],
         "words_mask": torch.from_numpy(words_mask),
         "text_lengths": torch.tensor([len(words) for words in word_lists], dtype=torch.long),
     }
+    if case_types:
+        out["token_type_ids"] = torch.from_numpy(types)
+    return out
+
+
+def is_capitalised(word: str) -> bool:
+    """Whether the word's first letter is upper case: "Paris", "NASA", "@Obama", "#GameOfThrones", "2Pac"."""
+    for ch in word:
+        if ch.isalpha():
+            return ch.isupper()
+    return False
+
+
+def capitalised_types(words: Sequence[str], word_index: np.ndarray) -> np.ndarray:
+    """Token types that carry the case an uncased tokenizer drops (``GLiNERConfig.case_token_types``).
+
+    ``word_index`` (L,): the text word of each subtoken (< 0: prompt, special or padding) -> (L,) with 1 at
+    every subtoken of a capitalised text word and 0 elsewhere, prompt included.
+    """
+    flags = np.array([is_capitalised(w) for w in words] + [False], dtype=np.int64)  # last: any non-text position
+    return flags[np.where(word_index >= 0, word_index, len(words))]
 
 
 def select_subtokens(word_index: np.ndarray, pooling: str) -> np.ndarray:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .processing import select_subtokens, tokenize_batch
+from .processing import capitalised_types, select_subtokens, tokenize_batch
 
 _PROBES = ("hello", "Paris", "x", "2024", "naïve")  # words whose splits must not depend on their position
 
@@ -47,8 +47,9 @@ class Row:
 class WordTokenizer:
     """Tokenises word lists once and assembles prompted, padded batches from the ids."""
 
-    def __init__(self, tokenizer, max_tokens: int, subtoken_pooling: str = "first"):
+    def __init__(self, tokenizer, max_tokens: int, subtoken_pooling: str = "first", case_types: bool = False):
         self.tokenizer, self.max_tokens, self.pooling = tokenizer, max_tokens, subtoken_pooling
+        self.case_types = case_types  # add token_type_ids: 1 at capitalised text words (GLiNERConfig)
         self.num_special = tokenizer.num_special_tokens_to_add(pair=False)
         self.prefix, self.suffix = _special_layout(tokenizer)
         self.reuses_ids = (len(self.prefix) + len(self.suffix) == self.num_special
@@ -68,11 +69,12 @@ class WordTokenizer:
         return Pieces(words, ids)
 
     def batch(self, rows: Sequence[Row]) -> dict[str, torch.Tensor]:
-        """``input_ids``, ``attention_mask``, ``words_mask`` (B, L) and ``text_lengths`` (B,), as
-        ``processing.tokenize_batch`` gives for ``prompt + words[start:end]`` of each row."""
+        """``input_ids``, ``attention_mask``, ``words_mask`` (B, L) and ``text_lengths`` (B,) (and
+        ``token_type_ids`` with ``case_types``), as ``processing.tokenize_batch`` gives for
+        ``prompt + words[start:end]`` of each row."""
         if not self.reuses_ids:
             return tokenize_batch(self.tokenizer, [r.text.words[r.start:r.end] for r in rows],
-                                  [r.prompt.words for r in rows], self.pooling, self.max_tokens)
+                                  [r.prompt.words for r in rows], self.pooling, self.max_tokens, self.case_types)
         room = self.max_tokens - self.num_special
         sequences, word_index = [], []
         for r in rows:
@@ -90,16 +92,23 @@ class WordTokenizer:
         input_ids = np.full((len(rows), L), self.tokenizer.pad_token_id, dtype=np.int64)  # (B, L)
         attention = np.zeros((len(rows), L), dtype=np.int64)  # (B, L)
         words_mask = np.zeros((len(rows), L), dtype=np.int64)  # (B, L): word index + 1 at selected subtokens
-        for b, (seq, index) in enumerate(zip(sequences, word_index)):
+        types = np.zeros((len(rows), L), dtype=np.int64)  # (B, L)
+        for b, (r, seq, index) in enumerate(zip(rows, sequences, word_index)):
+            index = np.array(index, dtype=np.int64)
             input_ids[b, :len(seq)] = seq
             attention[b, :len(seq)] = 1
-            words_mask[b, :len(seq)] = select_subtokens(np.array(index, dtype=np.int64), self.pooling)
-        return {
+            words_mask[b, :len(seq)] = select_subtokens(index, self.pooling)
+            if self.case_types:
+                types[b, :len(seq)] = capitalised_types(r.text.words[r.start:r.end], index)
+        out = {
             "input_ids": torch.from_numpy(input_ids),
             "attention_mask": torch.from_numpy(attention),
             "words_mask": torch.from_numpy(words_mask),
             "text_lengths": torch.tensor([r.end - r.start for r in rows], dtype=torch.long),
         }
+        if self.case_types:
+            out["token_type_ids"] = torch.from_numpy(types)
+        return out
 
 
 def _special_layout(tokenizer) -> tuple[list[int], list[int]]:

@@ -67,3 +67,20 @@ def test_predict_with_a_decoder_model_prints_generated_labels(capsys):
 def test_generation_options_with_a_non_decoder_model_are_a_clear_error():
     with pytest.raises(SystemExit, match="need a decoder model"):
         main(["predict", "--model", CKPT, "--labels", "person", "--gen-constraints", "x", "--text", "Tim"])
+
+
+def test_train_set_changes_the_recipes_model_config_for_a_trial(tmp_path, capsys):
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps({"tokenized_text": ["Angela", "Merkel", "visited", "Paris", "."],
+                                "ner": [[0, 1, "person"], [3, 3, "city"]]}) + "\n")
+    out = tmp_path / "run"
+    common = ["train", "--recipe", "uni-span", "--data", str(data), "--output", str(out), "--steps", "1",
+              "--batch-size", "1", "--save-every", "1", "--no-progress"]
+    assert main(common + ["--set", "case_token_types=true", "--set", "hidden_size=64"]) == 0
+    saved = json.loads((out / "final" / "gliner_config.json").read_text())
+    assert saved["case_token_types"] is True and saved["hidden_size"] == 64
+    assert main(common + ["--set", "case_token_types=true", "--install"]) == 2  # the recipe itself stays the source
+    assert "defaults.py" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="FIELD=VALUE"):
+        main(common + ["--set", "no_such_field=1"])
+    assert main(["train", "--data", str(data), "--output", str(out), "--set", "hidden_size=64"]) == 2

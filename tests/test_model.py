@@ -192,3 +192,29 @@ def test_hundred_thousand_characters(span_model):
     ents = span_model.predict_entities(text, LABELS)
     assert ents and ents[-1]["end"] > 90_000  # entities found all along, not just in the first window
     assert all(text[e["start"]:e["end"]] == e["text"] for e in ents)
+
+
+@pytest.mark.parametrize("overrides", [{}, {"span_mode": "token_level"}, {"labels_encoder": "backbone"}])
+def test_case_token_types_let_an_uncased_backbone_see_capitals(tiny_backbone, tmp_path, overrides):
+    from gliner_bench import GLiNER, GLiNERConfig
+
+    overrides = {k: (tiny_backbone if v == "backbone" else v) for k, v in overrides.items()}
+    plain = make_model(tiny_backbone, **overrides)
+    cased = make_model(tiny_backbone, case_token_types=True, **overrides)
+    labels = ["person", "city"]
+
+    def scores(model, text):
+        return [(e["text"].lower(), e["label"], round(e["score"], 5))
+                for e in model.predict_entities(text, labels, threshold=0.0, flat_ner=False)]
+
+    # the tokenizer lower-cases, so without case types both spellings are one input
+    assert scores(plain, "angela merkel met macron in paris") == scores(plain, "Angela Merkel met Macron in Paris")
+    upper = scores(cased, "Angela Merkel met Macron in Paris")
+    assert upper != scores(cased, "angela merkel met macron in paris")
+    assert scores(cased, "angela merkel met macron in paris") == scores(plain, "angela merkel met macron in paris")
+    cased.save_pretrained(tmp_path / "cased")  # saved in the config and used again on loading
+    assert scores(GLiNER.from_pretrained(tmp_path / "cased"), "Angela Merkel met Macron in Paris") == upper
+    with pytest.raises(Exception, match="case_token_types"):
+        GLiNERConfig(case_token_types="yes")
+    with pytest.raises(Exception, match="type_vocab_size"):
+        GLiNERConfig(case_token_types=True, encoder_config={"model_type": "deberta-v2", "type_vocab_size": 0})

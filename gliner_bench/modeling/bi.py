@@ -159,7 +159,8 @@ class BiEncoder(nn.Module):
         return self.token_rep_layer.encode_labels(input_ids, attention_mask)
 
     def encode_words(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.token_rep_layer(batch["input_ids"], batch["attention_mask"])  # (B, L, D)
+        h = self.token_rep_layer(batch["input_ids"], batch["attention_mask"],
+                                 batch.get("token_type_ids"))  # (B, L, D)
         return extract_word_vectors(h, batch["words_mask"], batch["attention_mask"], batch["text_lengths"],
                                     self.config.subtoken_pooling)  # (B, W, D), (B, W)
 

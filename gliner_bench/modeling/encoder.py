@@ -27,9 +27,11 @@ class Backbone(nn.Module):
         if fuse_layers:
             self.layers_fuser = LayersFuser(config.num_hidden_layers, config.hidden_size)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         out = self.model(input_ids, attention_mask=attention_mask, output_hidden_states=self.fuse_layers,
-                         return_dict=True)
+                         return_dict=True, **extra)
         if self.fuse_layers:
             return self.layers_fuser(out.hidden_states, attention_mask)
         return out[0]  # (B, L, H)
@@ -44,8 +46,9 @@ class TextEncoder(nn.Module):
         if config.hidden_size != hidden_size:
             self.projection = nn.Linear(config.hidden_size, hidden_size)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        h = self.bert_layer(input_ids, attention_mask)  # (B, L, H)
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.bert_layer(input_ids, attention_mask, token_type_ids)  # (B, L, H)
         if hasattr(self, "projection"):
             h = self.projection(h)  # (B, L, D)
         return h

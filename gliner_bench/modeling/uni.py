@@ -44,7 +44,8 @@ class UniEncoder(nn.Module):
 
     def encode(self, batch: dict[str, torch.Tensor]) -> Encoded:
         cfg = self.config
-        h = self.token_rep_layer(batch["input_ids"], batch["attention_mask"])  # (B, L, D)
+        h = self.token_rep_layer(batch["input_ids"], batch["attention_mask"],
+                                 batch.get("token_type_ids"))  # (B, L, D)
         labels, label_mask = extract_label_vectors(h, batch["input_ids"], batch["attention_mask"],
                                                    cfg.class_token_index, cfg.embed_ent_token)
         words, word_mask = extract_word_vectors(h, batch["words_mask"], batch["attention_mask"],

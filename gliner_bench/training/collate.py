@@ -170,7 +170,8 @@ def make_batch(model, examples: Sequence[Example], label_sets: Sequence[Sequence
     lengths = [fit_words(model.tokenizer, ex.tokens, p, cfg.max_len, model.max_tokens, special)
                for ex, p in zip(examples, prompts)]
     words = [ex.tokens[:n] for ex, n in zip(examples, lengths)]
-    inputs = tokenize_batch(model.tokenizer, words, prompts, cfg.subtoken_pooling, model.max_tokens)
+    inputs = tokenize_batch(model.tokenizer, words, prompts, cfg.subtoken_pooling, model.max_tokens,
+                            cfg.case_token_types)
     B, W, C, K = len(examples), max(lengths + [1]), max(len(ls) for ls in label_sets), cfg.max_width
     token = cfg.is_token_level
     labels = torch.zeros((B, W, C, 3) if token else (B, W, K, C))
