@@ -25,7 +25,7 @@ def parse_labels(text: str) -> list[str]:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     labels = parse_labels(args.labels)
-    model = load_model(args.model, args.device)
+    model = load_model(args.model, args.device, args.precision)
     if args.file:
         texts = [line.rstrip("\n") for line in Path(args.file).read_text(encoding="utf-8").splitlines()]
     else:
@@ -153,7 +153,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .app import launch
 
-    launch(args.models, bundled=not args.no_bundled, host=args.host, port=args.port)
+    launch(args.models, bundled=not args.no_bundled, host=args.host, port=args.port, precision=args.precision)
     return 0
 
 
@@ -181,9 +181,18 @@ def _add_model(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--device", default="cpu")
 
 
+def _add_precision(sp: argparse.ArgumentParser) -> None:
+    from .precision import PRECISIONS
+
+    sp.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                    help="encoder precision on CPU: fp32 (default), bf16 (needs native bfloat16; else fp32 with a "
+                         "warning) or int8 (dynamically quantised Linear layers)")
+
+
 def _add_predict(sub) -> None:
     sp = sub.add_parser("predict", help="entities of a text (or of each line of a file) as JSON")
     _add_model(sp)
+    _add_precision(sp)
     sp.add_argument("--labels", required=True, help="comma-separated entity types, e.g. 'person,company'")
     sp.add_argument("--text", help="the text (default: read stdin)")
     sp.add_argument("--file", help="a UTF-8 file, one text per line")
@@ -252,6 +261,7 @@ def _add_demo(sub) -> None:
     sp.add_argument("--no-bundled", action="store_true", help="serve only the --models checkpoints")
     sp.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; 0.0.0.0 to share on a LAN)")
     sp.add_argument("--port", type=int, default=None, help="default 7860 (or $GRADIO_SERVER_PORT)")
+    _add_precision(sp)
     sp.set_defaults(func=cmd_demo)
 
 

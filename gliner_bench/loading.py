@@ -17,20 +17,24 @@ DEFAULT_MODEL = (f"{BUNDLED_PREFIX}uni-span" if (BUNDLED_DIR / "uni-span" / "gli
                  else f"{UNTRAINED_PREFIX}UniEncoderSpan")
 
 
-def load_model(spec: str, device: str = "cpu"):
+def load_model(spec: str, device: str = "cpu", precision: str = "fp32"):
     """A checkpoint directory or hub id; or ``untrained:<Architecture>``: fresh heads on the packaged
-    all-MiniLM-L6-v2 (its outputs mean nothing; it exists to measure speed before trained weights)."""
+    all-MiniLM-L6-v2 (its outputs mean nothing; it exists to measure speed before trained weights).
+    ``precision``: "fp32", "bf16" or "int8" encoders (``precision.py``)."""
     from .model import GLiNER
 
     if spec.startswith(UNTRAINED_PREFIX):
         from .defaults import config_for
+        from .precision import apply_precision
 
         arch = spec[len(UNTRAINED_PREFIX):]
         log.warning("%s: heads are randomly initialised (seed 0); entities are meaningless", spec)
-        return GLiNER.from_config(config_for(arch)).to(device)
+        model = GLiNER.from_config(config_for(arch)).to(device)
+        model.precision = apply_precision(model.model, precision, device)
+        return model
     if spec.startswith(BUNDLED_PREFIX):
-        return GLiNER.from_pretrained(bundled_path(spec[len(BUNDLED_PREFIX):]), map_location=device)
-    return GLiNER.from_pretrained(spec, map_location=device)
+        spec = str(bundled_path(spec[len(BUNDLED_PREFIX):]))
+    return GLiNER.from_pretrained(spec, map_location=device, precision=precision)
 
 
 def bundled_names() -> list[str]:

@@ -43,6 +43,7 @@ class GLiNER(nn.Module):
         self.decoder_tokenizer = decoder_tokenizer  # decoders only
         self._passthrough = dict(passthrough or {})  # saved-but-unused tensors, written back on save
         self.weights_file: Path | None = None  # set by from_pretrained: what weights_digest hashes
+        self.precision = "fp32"  # what the encoders run in (precision.py); set by from_pretrained
         self.max_tokens = assembly.max_tokens(tokenizer, config)
         self._bind_family()
         self.eval()
@@ -78,7 +79,7 @@ class GLiNER(nn.Module):
     def from_pretrained(cls, model_id: str | os.PathLike, map_location: str = "cpu", revision: str | None = None,
                         cache_dir: str | None = None, local_files_only: bool = False,
                         max_length: int | None = None, labels_tokenizer=None, decoder_tokenizer=None,
-                        word_splitter: str | None = None) -> GLiNER:
+                        word_splitter: str | None = None, precision: str = "fp32") -> GLiNER:
         """Load a checkpoint directory, a hub id, or ``bundled:<name>`` (a default shipped in the package), in
         the reference's layout or our compact one (``delta.py``).
 
@@ -86,10 +87,13 @@ class GLiNER(nn.Module):
         override the checkpoint's own, as upstream: older checkpoints have no ``labels_tokenizer/`` or
         ``decoder_tokenizer/`` folder and name the label encoder's or decoder's hub id. ``word_splitter``: how
         plain text is split into words (``splitting.SPLITTERS``: "unicode", or the reference's "whitespace");
-        default: the checkpoint's own, and ``save_pretrained`` keeps the choice.
+        default: the checkpoint's own, and ``save_pretrained`` keeps the choice. ``precision``: what the encoders
+        run in on CPU, "fp32" (default), "bf16" or "int8" (``precision.py``; heads stay fp32).
         """
         from .loading import BUNDLED_PREFIX, bundled_path
+        from .precision import apply_precision, check_precision
 
+        check_precision(precision)
         if str(model_id).startswith(BUNDLED_PREFIX):
             model_id = bundled_path(str(model_id)[len(BUNDLED_PREFIX):])
         directory = ckpt.resolve_checkpoint_dir(model_id, revision, cache_dir, local_files_only)
@@ -101,9 +105,12 @@ class GLiNER(nn.Module):
             config.__post_init__()  # validates it
         if delta.is_delta(directory) and not any((directory / f).is_file()
                                                  for f in (ckpt.SAFETENSORS_FILE, ckpt.PICKLE_FILE)):
-            return cls._from_delta(directory, config).to(map_location)
-        parts = assembly.parts_from_directory(directory, config, labels_tokenizer, decoder_tokenizer)
-        return cls._from_parts(parts).to(map_location)
+            gliner = cls._from_delta(directory, config).to(map_location)
+        else:
+            parts = assembly.parts_from_directory(directory, config, labels_tokenizer, decoder_tokenizer)
+            gliner = cls._from_parts(parts).to(map_location)
+        gliner.precision = apply_precision(gliner.model, precision, map_location)
+        return gliner
 
     @classmethod
     def _from_delta(cls, directory: Path, config: GLiNERConfig) -> GLiNER:
@@ -128,6 +135,9 @@ class GLiNER(nn.Module):
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
+        if self.precision != "fp32":
+            raise ValueError(f"This model runs in {self.precision}; save the fp32 model instead (load it without "
+                             "precision=) and choose the precision when loading.")
         state = {**self.model.state_dict(), **self._passthrough}
         return ckpt.write_checkpoint(save_directory, self.config, state, self.tokenizer, safe_serialization,
                                      labels_tokenizer=self.labels_tokenizer, decoder_tokenizer=self.decoder_tokenizer)

@@ -28,6 +28,7 @@ TORCH_FREE = [
     "gliner_bench.capabilities",
     "gliner_bench.decoding",
     "gliner_bench.splitting",
+    "gliner_bench.precision",  # the CLI reads its choices before any model
     "gliner_bench.results",
     "gliner_bench.evaluation.metrics",
     "gliner_bench.leaderboard",

@@ -268,3 +268,18 @@ def test_the_committed_leaderboards_are_what_their_results_generate(tmp_path):
         assert (tmp_path / name).read_bytes() == (root / name).read_bytes(), (
             f"leaderboards/{name} differs from what its results generate: run `gliner-bench leaderboard` "
             "and commit the result")
+
+
+def test_lower_precision_results_stay_out_of_the_f1_tables_and_are_labelled_in_throughput():
+    from gliner_bench.leaderboard.collect import cell, precision_of
+    from gliner_bench.leaderboard.tables import throughput_frame
+
+    fp32 = evaluate("m", "UniEncoderSpan", "wnut16", 0.40)
+    int8 = evaluate("m", "UniEncoderSpan", "wnut16", 0.10)
+    int8["model"]["precision"] = "int8"
+    assert precision_of(fp32) == "fp32" and precision_of(int8) == "int8" and cell(fp32) != cell(int8)
+    assert list(f1_frame([fp32, int8], {})["F1 wnut16"]) == [40.0]
+    fast = speed("m", "UniEncoderSpan", 25.0)
+    fast["model"]["precision"] = "int8"
+    rows = throughput_frame([speed("m", "UniEncoderSpan", 10.0), fast])[["precision", "texts/s"]]
+    assert sorted(rows.itertuples(index=False, name=None)) == [("fp32", 10.0), ("int8", 25.0)]

@@ -10,12 +10,12 @@ def build_app(pool=None, leaderboards=None):
 
 
 def launch(models: str | None = None, bundled: bool = True, host: str | None = None, port: int | None = None,
-           **kwargs):
+           precision: str = "fp32", **kwargs):
     """Build the app on the bundled defaults plus ``models`` (``name=spec,...``; default
-    ``$GLINER_BENCH_APP_MODELS``) and serve it. Blocks until stopped unless ``prevent_thread_lock=True``."""
+    ``$GLINER_BENCH_APP_MODELS``), their encoders in ``precision`` (fp32, bf16, int8), and serve it. Blocks until stopped unless ``prevent_thread_lock=True``."""
     from .models import ModelPool
 
-    pool = ModelPool.from_config(models, bundled=bundled)
+    pool = ModelPool.from_config(models, bundled=bundled, precision=precision)
     pool.preload()
     demo = build_app(pool)
     demo.launch(server_name=host, server_port=port, show_error=False, footer_links=["gradio", "settings"], **kwargs)

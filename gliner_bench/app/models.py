@@ -63,18 +63,19 @@ class ModelPool:
     """Name -> lazily loaded ``GLiNER``. ``run(name, fn)`` calls ``fn(model)`` under that model's lock, so
     concurrent requests share one copy of the weights and never interleave inside one model."""
 
-    def __init__(self, entries: list[ModelEntry], device: str = "cpu"):
+    def __init__(self, entries: list[ModelEntry], device: str = "cpu", precision: str = "fp32"):
         names = [e.name for e in entries]
         if len(set(names)) != len(names):
             raise ValueError(f"Two app models share a name: {names}; give them distinct names (name=spec).")
         self.entries = {e.name: e for e in entries}
-        self.device = device
+        self.device, self.precision = device, precision  # precision: every model's encoders (precision.py)
         self._models: dict[str, object] = {}
         self._locks = {name: threading.Lock() for name in names}
         self.load_seconds: dict[str, float] = {}
 
     @classmethod
-    def from_config(cls, extra: str | None = None, bundled: bool = True, device: str = "cpu") -> ModelPool:
+    def from_config(cls, extra: str | None = None, bundled: bool = True, device: str = "cpu",
+                    precision: str = "fp32") -> ModelPool:
         """The bundled defaults (in architecture order) and the checkpoints named by ``extra`` or
         ``$GLINER_BENCH_APP_MODELS``."""
         specs = [(n, f"{BUNDLED_PREFIX}{n}") for n in bundled_names()] if bundled else []
@@ -89,7 +90,7 @@ class ModelPool:
         if not entries:
             raise ValueError("No models to serve: no bundled default is installed and none is configured; pass "
                              f"checkpoints with --models or ${ENV_MODELS}, e.g. mine=runs/uni-span/final.")
-        return cls(entries, device)
+        return cls(entries, device, precision)
 
     def names(self, capability: str | Callable[[Capabilities], bool] | None = None) -> list[str]:
         """The served models in order; with ``capability`` (a ``Capabilities`` field such as ``"relations"``, or a
@@ -112,7 +113,8 @@ class ModelPool:
             with self._locks[name]:
                 if name not in self._models:
                     start = time.perf_counter()
-                    self._models[name] = load_model(self.entries[name].spec, device=self.device)
+                    self._models[name] = load_model(self.entries[name].spec, device=self.device,
+                                                     precision=self.precision)
                     self.load_seconds[name] = time.perf_counter() - start
                     log.info("loaded %s (%s) in %.1f s", name, self.entries[name].spec, self.load_seconds[name])
         return self._models[name]

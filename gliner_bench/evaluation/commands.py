@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from .grid import Job, plan, run_grid
+from ..precision import PRECISIONS
 from .harness import DEFAULT_KS, DEFAULT_THRESHOLDS
 
 DEFAULT_TASKS = "wnut16"  # the one task this machine reaches offline
@@ -29,6 +30,9 @@ def add_common(sp: argparse.ArgumentParser, default_model: str) -> None:
     sp.add_argument("--max-examples", type=int, default=0, help="first N examples of each split (0: all)")
     sp.add_argument("--device", default="cpu")
     sp.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    sp.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                    help="encoder precision on CPU: fp32 (default), bf16 or int8; bf16 and int8 results carry it in "
+                         "their file names (<model>__<task>__<key>-int8.json)")
     sp.add_argument("--backend", choices=["local", "ray"], default="local")
     sp.add_argument("--ray-address", default=None,
                     help="an existing Ray cluster, e.g. ray://head:10001 or 'auto' (default: a local instance)")
@@ -38,6 +42,8 @@ def add_common(sp: argparse.ArgumentParser, default_model: str) -> None:
 
 def _common_params(args) -> dict:
     params = {"batch_size": args.batch_size, "device": args.device}
+    if args.precision != "fp32":  # fp32 jobs keep their old parameters, so existing results still match
+        params["precision"] = args.precision
     if args.max_examples:
         params["max_examples"] = args.max_examples
     return params
@@ -110,7 +116,8 @@ def cmd_throughput(args) -> int:
         f, env = rec["figures"], rec["environment"]
         return (f"{job.model} | {job.task} | {f['batch_size']} | {f['labels']} | {f['texts_per_second']:.1f} | "
                 f"{f['tokens_per_second']:.0f} | {f['latency_p50_s']:.3f} / {f['latency_p95_s']:.3f} | "
-                f"{env['device']} {env['device_name']}, {env['torch_threads']} threads, {f['dtype']}")
+                f"{env['device']} {env['device_name']}, {env['torch_threads']} threads, "
+                f"{rec['model'].get('precision', 'fp32')}")
 
     return _run(args, jobs, row)
 

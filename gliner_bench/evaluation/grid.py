@@ -42,15 +42,19 @@ class Job:
     def key(self) -> str | None:
         """The file-name suffix that tells this job from the model's other jobs on the task: ``k<k>`` (scale),
         ``b<batch>-l<labels>`` (throughput), ``raw`` (evaluate in the raw-text protocol; the words protocol has
-        none, so words results keep the names they always had)."""
+        none, so words results keep the names they always had), then ``-<precision>`` unless fp32."""
         a = self.args
+        key = None
         if self.experiment == "evaluate":
-            return "raw" if a.get("text_mode", "words") == "raw" else None
-        if self.experiment == "scale":
-            return f"k{a['k']}"
-        if self.experiment == "throughput":
-            return f"b{a['batch_size']}-l{a.get('labels', 'task')}"
-        return None
+            key = "raw" if a.get("text_mode", "words") == "raw" else None
+        elif self.experiment == "scale":
+            key = f"k{a['k']}"
+        elif self.experiment == "throughput":
+            key = f"b{a['batch_size']}-l{a.get('labels', 'task')}"
+        precision = a.get("precision", "fp32")  # fp32 files keep the names they always had
+        if precision != "fp32":
+            key = f"{key}-{precision}" if key else precision
+        return key
 
     def path(self, output: str | Path) -> Path:
         return result_path(output, self.experiment, self.model, self.task, self.key)
@@ -84,22 +88,23 @@ def plan(experiment: str, models: Sequence[str], tasks: Sequence[str], **params)
 
 
 # ---------------------------------------------------------------------------------------------- one job
-_MODELS: dict[tuple[str, str], object] = {}  # per process (a Ray worker keeps its own)
+_MODELS: dict[tuple[str, str, str], object] = {}  # per process (a Ray worker keeps its own)
 
 
-def load_cached(spec: str, device: str = "cpu"):
+def load_cached(spec: str, device: str = "cpu", precision: str = "fp32"):
     from ..loading import load_model
 
-    if (spec, device) not in _MODELS:
-        _MODELS[(spec, device)] = load_model(spec, device)
-    return _MODELS[(spec, device)]
+    if (spec, device, precision) not in _MODELS:
+        _MODELS[(spec, device, precision)] = load_model(spec, device, precision)
+    return _MODELS[(spec, device, precision)]
 
 
 def model_info(spec: str, model) -> dict:
     """What a results file says of its model; ``weights_sha256`` is the SHA-256 of the weights file the model was
     loaded from (``None`` for an ``untrained:`` model built in memory)."""
     return {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
-            "parameters": model.num_parameters(), "revision": None, "weights_sha256": model.weights_digest()}
+            "parameters": model.num_parameters(), "revision": None, "weights_sha256": model.weights_digest(),
+            "precision": model.precision}
 
 
 def task_info(task) -> dict:
@@ -116,7 +121,7 @@ def run_job(job: Job) -> dict:
     try:
         task = get_task(job.task)
         task_part = task_info(task)
-        model = load_cached(job.model, device)
+        model = load_cached(job.model, device, a.get("precision", "fp32"))
         model_part = model_info(job.model, model)
         figures = _run(job.experiment, model, task, a)
     except Exception as err:  # noqa: BLE001 - one job's failure must not stop the grid

@@ -2,7 +2,7 @@
 
 A cell is (experiment, model, task, the experiment's key: the text protocol for evaluate -- ``words``, also for
 files written before the raw protocol existed, or ``raw`` --, ``k`` for scale, batch size and label count for
-throughput). A corrupt or foreign file, or a failed run, is skipped with a note that names it; when two files
+throughput -- and the precision: ``fp32`` also for files written before precision existed). A corrupt or foreign file, or a failed run, is skipped with a note that names it; when two files
 hold the same cell, the newest (by its recorded date, then by path) is kept and a note says which.
 """
 
@@ -32,7 +32,14 @@ def cell(record: dict) -> tuple:
         key = (text_mode(record),)
     else:
         key = ()
-    return (experiment, record["model"]["id"], record["task"]["name"], *key)
+    return (experiment, record["model"]["id"], record["task"]["name"], *key, precision_of(record))
+
+
+def precision_of(record: dict) -> str:
+    """What the model's encoders ran in: ``fp32`` (also every record written before precision was an option),
+    ``bf16`` or ``int8``."""
+    return (record.get("model") or {}).get("precision") or (record.get("arguments") or {}).get("precision") \
+        or "fp32"
 
 
 def text_mode(record: dict) -> str:

@@ -47,11 +47,13 @@ def throughput_vs_labels(scale: pd.DataFrame, throughput: pd.DataFrame) -> go.Fi
     measured = throughput[throughput["labels"].notna()].rename(columns={"batch size": "batch"})
     fig = go.Figure()
     if len(measured):
-        for (model, task, batch), group in measured.groupby(["model", "task", "batch"], sort=True):
+        for (model, task, batch, precision), group in measured.groupby(["model", "task", "batch", "precision"],
+                                                                        sort=True):
             group = group.sort_values("labels")
             fam = group["family"].iloc[0]
+            kind = "" if precision == "fp32" else f", {precision}"
             fig.add_trace(go.Scatter(x=group["labels"], y=group["texts/s"], mode="lines+markers",
-                                     name=f"{model} ({fam}) on {task}, batch {batch}",
+                                     name=f"{model} ({fam}) on {task}, batch {batch}{kind}",
                                      line={"dash": DASH.get(fam, "solid")},
                                      marker={"symbol": SYMBOL.get(fam, "circle")},
                                      hovertemplate=f"%{{x}} labels<br>%{{y:.2f}} texts/s<extra>{model}</extra>"))

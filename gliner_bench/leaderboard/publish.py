@@ -97,7 +97,7 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
     if len(throughput):
         parts.append("\n## Throughput\n\n[figure](f1_vs_throughput.html) · [CSV](throughput.csv)\n\n")
         parts.append(tables.to_markdown(throughput[["model", "task", "batch size", "labels", "texts/s", "tokens/s",
-                                                    "latency p50 s", "latency p95 s", "dtype", "threads"]]))
+                                                    "latency p50 s", "latency p95 s", "precision", "threads"]]))
     parts.append("\n## Measured on\n\n" + "\n".join(f"- {e}" for e in tables.environments(records)) + "\n")
     return "".join(parts)
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .collect import text_mode
+from .collect import precision_of, text_mode
 
 FAMILIES = {"UniEncoderSpan": "uni", "UniEncoderToken": "uni", "BiEncoderSpan": "bi", "BiEncoderToken": "bi",
             "UniEncoderSpanDecoder": "decoder", "UniEncoderTokenDecoder": "decoder",
@@ -49,8 +49,10 @@ def zero_shot(models: Mapping[str, dict], model: str, task: str) -> bool | None:
     return task not in set(declared.get("seen_tasks", ()))
 
 
-def _of(records: Sequence[dict], experiment: str) -> list[dict]:
-    return [r for r in records if r["experiment"] == experiment]
+def _of(records: Sequence[dict], experiment: str, precision: str | None = "fp32") -> list[dict]:
+    """The records of one experiment; by default only fp32 ones (the F1 tables compare models, not precisions)."""
+    return [r for r in records if r["experiment"] == experiment
+            and (precision is None or precision_of(r) == precision)]
 
 
 def _model_columns(record: dict) -> dict:
@@ -165,20 +167,20 @@ def scale_frame(records: Sequence[dict]) -> pd.DataFrame:
 
 
 def throughput_frame(records: Sequence[dict]) -> pd.DataFrame:
-    """Every throughput figure with what it ran on."""
+    """Every throughput figure with what it ran on, every precision."""
     rows = []
-    for r in _of(records, "throughput"):
+    for r in _of(records, "throughput", precision=None):
         f, env = r["figures"], r.get("environment") or {}
         rows.append(_model_columns(r) | {
             "task": r["task"]["name"], "batch size": f["batch_size"], "labels": f["labels"],
             "texts/s": _round(f["texts_per_second"], 2), "tokens/s": None if f["tokens_per_second"] is None else round(f["tokens_per_second"]),
             "latency p50 s": _round(f["latency_p50_s"], 4), "latency p95 s": _round(f["latency_p95_s"], 4),
-            "dtype": f.get("dtype"), "device": env.get("device"), "device name": env.get("device_name"),
+            "precision": precision_of(r), "device": env.get("device"), "device name": env.get("device_name"),
             "threads": env.get("torch_threads"), "torch": env.get("torch"), "date": env.get("date")})
     columns = ["model", "architecture", "family", "parameters_M", "task", "batch size", "labels", "texts/s",
-               "tokens/s", "latency p50 s", "latency p95 s", "dtype", "device", "device name", "threads", "torch",
+               "tokens/s", "latency p50 s", "latency p95 s", "precision", "device", "device name", "threads", "torch",
                "date"]
-    return pd.DataFrame(rows, columns=columns).sort_values(["model", "task", "batch size", "labels"],
+    return pd.DataFrame(rows, columns=columns).sort_values(["model", "task", "batch size", "labels", "precision"],
                                                            ignore_index=True)
 
 

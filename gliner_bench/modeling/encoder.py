@@ -24,6 +24,7 @@ class Backbone(nn.Module):
         super().__init__()
         self.model = AutoModel.from_config(config)
         self.fuse_layers = fuse_layers
+        self.output_dtype: torch.dtype | None = None  # set when the model runs in lower precision (precision.py)
         if fuse_layers:
             self.layers_fuser = LayersFuser(config.num_hidden_layers, config.hidden_size)
 
@@ -33,8 +34,12 @@ class Backbone(nn.Module):
         out = self.model(input_ids, attention_mask=attention_mask, output_hidden_states=self.fuse_layers,
                          return_dict=True, **extra)
         if self.fuse_layers:
-            return self.layers_fuser(out.hidden_states, attention_mask)
-        return out[0]  # (B, L, H)
+            states = out.hidden_states
+            if self.output_dtype is not None:
+                states = tuple(s.to(self.output_dtype) for s in states)
+            return self.layers_fuser(states, attention_mask)
+        h = out[0]  # (B, L, H)
+        return h if self.output_dtype is None else h.to(self.output_dtype)
 
 
 class TextEncoder(nn.Module):

@@ -1,0 +1,118 @@
+"""Precision as a loading option: int8 and bf16 encoders, fp32 heads, clear errors, nothing silent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from conftest import make_model
+from torch import nn
+
+from gliner_bench import GLiNER, precision
+from gliner_bench.cli import main
+from gliner_bench.evaluation.grid import Job
+from gliner_bench.loading import load_model
+from gliner_bench.modeling.encoder import Backbone
+
+TEXT = "Angela Merkel met Emmanuel Macron in Paris on Tuesday."
+LABELS = ["person", "city", "date"]
+
+
+def _entities(model, threshold=0.5):
+    return [(e["start"], e["end"], e["label"]) for e in model.predict_entities(TEXT, LABELS, threshold=threshold)]
+
+
+def test_an_unknown_precision_is_a_clear_error(span_model, tmp_path):
+    span_model.save_pretrained(tmp_path / "m")
+    with pytest.raises(ValueError, match="fp32, bf16, int8"):
+        GLiNER.from_pretrained(tmp_path / "m", precision="fp16")
+    with pytest.raises(ValueError, match="Unknown precision 'int4'"):
+        load_model(str(tmp_path / "m"), precision="int4")
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main(["predict", "--model", str(tmp_path / "m"), "--labels", "person", "--text", TEXT, "--precision", "x"])
+
+
+def test_int8_quantises_the_encoders_linears_only_and_keeps_the_answers(span_model, tmp_path):
+    span_model.save_pretrained(tmp_path / "m")
+    fp32 = GLiNER.from_pretrained(tmp_path / "m")
+    int8 = GLiNER.from_pretrained(tmp_path / "m", precision="int8")
+    assert (fp32.precision, int8.precision) == ("fp32", "int8")
+    backbone = next(m for m in int8.model.modules() if isinstance(m, Backbone))
+    quantised = [m for m in backbone.modules() if type(m).__name__ == "Linear" and type(m) is not nn.Linear]
+    assert quantised and not any(type(m) is nn.Linear for m in backbone.modules())
+    heads = [m for n, m in int8.model.named_modules() if not n.startswith("token_rep_layer.bert_layer")]
+    assert any(type(m) is nn.Linear for m in heads)  # heads stay fp32 (the span head reads .weight directly)
+    scores32 = {(e["start"], e["end"], e["label"]): e["score"]
+                for e in fp32.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False)}
+    scores8 = {(e["start"], e["end"], e["label"]): e["score"]
+               for e in int8.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False)}
+    assert scores32.keys() == scores8.keys()
+    diffs = [abs(scores32[k] - scores8[k]) for k in scores32]
+    assert 0 < max(diffs) < 0.05  # it did change something, and not much
+    with pytest.raises(ValueError, match="save the fp32 model"):
+        int8.save_pretrained(tmp_path / "int8")
+    assert not (tmp_path / "int8").exists()
+
+
+@pytest.mark.skipif(not precision.bf16_supported(), reason="this CPU has no native bfloat16")
+def test_bf16_runs_the_encoder_in_bfloat16_and_the_heads_in_fp32(span_model, tmp_path):
+    span_model.save_pretrained(tmp_path / "m")
+    bf16 = GLiNER.from_pretrained(tmp_path / "m", precision="bf16")
+    assert bf16.precision == "bf16"
+    dtypes = {n.split(".")[0]: p.dtype for n, p in bf16.model.named_parameters()}
+    assert bf16.model.token_rep_layer.bert_layer.model.embeddings.word_embeddings.weight.dtype == torch.bfloat16
+    assert dtypes["span_rep_layer"] == dtypes["prompt_rep_layer"] == torch.float32
+    fp32 = GLiNER.from_pretrained(tmp_path / "m")
+    a = fp32.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False)
+    b = bf16.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False)
+    assert max(abs(x["score"] - y["score"]) for x, y in zip(sorted(a, key=lambda e: (e["start"], e["end"], e["label"])),
+                                                             sorted(b, key=lambda e: (e["start"], e["end"], e["label"])))) < 0.05
+
+
+def test_bf16_without_native_support_falls_back_to_fp32_with_a_warning(span_model, tmp_path, monkeypatch):
+    span_model.save_pretrained(tmp_path / "m")
+    monkeypatch.setattr(precision, "bf16_supported", lambda: False)
+    with pytest.warns(RuntimeWarning, match="using fp32"):
+        model = GLiNER.from_pretrained(tmp_path / "m", precision="bf16")
+    assert model.precision == "fp32" and model.dtype == torch.float32
+    assert _entities(model) == _entities(GLiNER.from_pretrained(tmp_path / "m"))
+
+
+def test_lower_precision_is_refused_off_the_cpu(tiny_backbone):
+    model = make_model(tiny_backbone)
+    with pytest.raises(ValueError, match="CPU inference path"):
+        precision.apply_precision(model.model, "int8", "cuda")
+
+
+@pytest.mark.parametrize("overrides", [{"span_mode": "token_level"}, {"labels_encoder": "backbone"}])
+def test_int8_covers_token_models_and_both_bi_encoder_backbones(tiny_backbone, overrides):
+    overrides = {k: (tiny_backbone if v == "backbone" else v) for k, v in overrides.items()}
+    model = make_model(tiny_backbone, **overrides)
+    before = len(model.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False))
+    assert precision.apply_precision(model.model, "int8") == "int8"
+    backbones = [m for m in model.model.modules() if isinstance(m, Backbone)]
+    assert len(backbones) == (2 if "labels_encoder" in overrides else 1)
+    assert all(not any(type(x) is nn.Linear for x in b.modules()) for b in backbones)
+    assert len(model.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False)) == before
+
+
+def test_results_of_lower_precision_are_kept_apart_and_say_so():
+    assert Job("evaluate", "m", "wnut16", (("batch_size", 8),)).key is None  # fp32 names are unchanged
+    assert Job("evaluate", "m", "wnut16", (("precision", "int8"),)).key == "int8"
+    assert Job("evaluate", "m", "wnut16", (("precision", "bf16"), ("text_mode", "raw"))).key == "raw-bf16"
+    assert Job("throughput", "m", "t", (("batch_size", 8), ("labels", 16), ("precision", "int8"))).key == "b8-l16-int8"
+
+
+def test_predict_and_evaluate_take_precision(tmp_path, capsys, span_model):
+    span_model.save_pretrained(tmp_path / "m")
+    assert main(["predict", "--model", str(tmp_path / "m"), "--labels", ",".join(LABELS), "--text", TEXT,
+                 "--precision", "int8", "--threshold", "0.0"]) == 0
+    assert json.loads(capsys.readouterr().out)
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"tokenized_text": TEXT[:-1].split(), "ner": [[0, 1, "person"], [6, 6, "city"]]}) + "\n")
+    assert main(["evaluate", "--models", str(tmp_path / "m"), "--tasks", str(data), "--output", str(tmp_path / "r"),
+                 "--precision", "int8", "--no-progress"]) == 0
+    files = list((tmp_path / "r" / "evaluate").glob("*.json"))
+    assert len(files) == 1 and files[0].stem.endswith("__int8"), files
+    assert json.loads(files[0].read_text())["model"]["precision"] == "int8"
