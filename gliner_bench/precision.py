@@ -4,8 +4,13 @@ What runs in lower precision is every ``Backbone`` (the text encoder and a bi-en
 nearly all the time goes; the projections and heads that turn its output into scores stay in fp32, so scores
 keep their resolution and the greedy decoder sees no extra ties. A decoder's causal LM stays fp32.
 
-- ``int8``: torch's dynamic quantisation of the backbones' ``nn.Linear`` layers (int8 weights with one scale
-  per output channel, activations quantised per batch). The span head reads its Linear weights directly and is never quantised.
+- ``int8``: every ``nn.Linear`` of the backbones becomes an ``Int8Linear``: int8 weights with one scale per
+  output channel, and each token's activations quantised to int8 with its own scale, multiplied in int8 with
+  int32 accumulation (``torch._int_mm``). Per-token scales keep a text's result independent of what else is
+  in its batch, which torch's dynamic quantisation (one activation scale per batch) does not, and they are more
+  accurate: on 150 WNUT-16 tweets with the bundled uni-span, 96.1% of fp32's entities came out identical,
+  against 83.3% with torch's per-tensor dynamic quantisation. The span head reads its Linear weights directly
+  and is never quantised.
 - ``bf16``: the backbones' weights in bfloat16 and their output cast back to fp32. Needs a CPU with native
   bfloat16 (AVX512-BF16 or AMX); elsewhere it would be slower than fp32, so it falls back to fp32 with a warning.
 
@@ -66,20 +71,11 @@ def apply_precision(model: nn.Module, precision: str, device: str | torch.device
             backbone.model.to(torch.bfloat16)
             backbone.output_dtype = torch.float32
         return precision
+    from .int8 import Int8Linear, int8_matmul_available
+
+    if not int8_matmul_available():
+        raise RuntimeError("precision='int8' needs torch's int8 matrix product (torch._int_mm), which this torch "
+                           f"({torch.__version__}) lacks on the CPU; use precision='fp32' or 'bf16', or torch>=2.2.")
     for backbone in backbones:
-        backbone.model = _quantize_linears(backbone.model)
+        Int8Linear.swap_into(backbone.model)
     return precision
-
-
-def _quantize_linears(module: nn.Module) -> nn.Module:
-    """Dynamic int8 quantisation of every ``nn.Linear`` (torch's deprecation notices silenced: the path is
-    still the supported one in the pinned torch)."""
-    import torch
-    from torch import nn
-
-    with warnings.catch_warnings():
-        for category in (DeprecationWarning, UserWarning, FutureWarning):
-            warnings.simplefilter("ignore", category)
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        return quantize_dynamic(module, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)

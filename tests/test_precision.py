@@ -12,6 +12,7 @@ from torch import nn
 from gliner_bench import GLiNER, precision
 from gliner_bench.cli import main
 from gliner_bench.evaluation.grid import Job
+from gliner_bench.int8 import Int8Linear
 from gliner_bench.loading import load_model
 from gliner_bench.modeling.encoder import Backbone
 
@@ -39,8 +40,8 @@ def test_int8_quantises_the_encoders_linears_only_and_keeps_the_answers(span_mod
     int8 = GLiNER.from_pretrained(tmp_path / "m", precision="int8")
     assert (fp32.precision, int8.precision) == ("fp32", "int8")
     backbone = next(m for m in int8.model.modules() if isinstance(m, Backbone))
-    quantised = [m for m in backbone.modules() if type(m).__name__ == "Linear" and type(m) is not nn.Linear]
-    assert quantised and not any(type(m) is nn.Linear for m in backbone.modules())
+    assert any(isinstance(m, Int8Linear) for m in backbone.modules())
+    assert not any(type(m) is nn.Linear for m in backbone.modules())
     heads = [m for n, m in int8.model.named_modules() if not n.startswith("token_rep_layer.bert_layer")]
     assert any(type(m) is nn.Linear for m in heads)  # heads stay fp32 (the span head reads .weight directly)
     scores32 = {(e["start"], e["end"], e["label"]): e["score"]
@@ -70,6 +71,28 @@ def test_bf16_runs_the_encoder_in_bfloat16_and_the_heads_in_fp32(span_model, tmp
                                                              sorted(b, key=lambda e: (e["start"], e["end"], e["label"])))) < 0.05
 
 
+def test_int8_linear_is_close_to_the_linear_and_each_row_is_independent_of_its_batch():
+    torch.manual_seed(0)
+    linear = nn.Linear(64, 48)
+    q = Int8Linear(linear)
+    x = torch.randn(5, 7, 64)  # (..., in)
+    with torch.no_grad():
+        want, got = linear(x), q(x)
+    assert got.shape == want.shape == (5, 7, 48)
+    assert (got - want).abs().max() < 0.02 * want.abs().max()
+    loud = torch.cat([x[:1], 1000 * torch.randn(1, 7, 64)])  # a batch-mate with huge activations
+    assert torch.equal(q(loud)[0], got[0])  # per-token scales: row 0 is unchanged
+    assert q.weight_t.dtype == torch.int8 and "int8" in repr(q)
+
+
+def test_int8_without_an_int8_matmul_is_a_clear_error(span_model, monkeypatch):
+    import gliner_bench.int8 as int8
+
+    monkeypatch.setattr(int8, "_AVAILABLE", False)
+    with pytest.raises(RuntimeError, match="use precision='fp32' or 'bf16'"):
+        precision.apply_precision(span_model.model, "int8")
+
+
 def test_bf16_without_native_support_falls_back_to_fp32_with_a_warning(span_model, tmp_path, monkeypatch):
     span_model.save_pretrained(tmp_path / "m")
     monkeypatch.setattr(precision, "bf16_supported", lambda: False)
@@ -94,6 +117,7 @@ def test_int8_covers_token_models_and_both_bi_encoder_backbones(tiny_backbone, o
     backbones = [m for m in model.model.modules() if isinstance(m, Backbone)]
     assert len(backbones) == (2 if "labels_encoder" in overrides else 1)
     assert all(not any(type(x) is nn.Linear for x in b.modules()) for b in backbones)
+    assert all(any(isinstance(x, Int8Linear) for x in b.modules()) for b in backbones)
     assert len(model.predict_entities(TEXT, LABELS, threshold=0.0, flat_ner=False)) == before
 
 

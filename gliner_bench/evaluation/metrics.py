@@ -79,3 +79,15 @@ def entity_report(predicted: Sequence[Iterable[tuple]], gold: Sequence[Iterable[
                  for name in names}
     macro = sum(v["f1"] for v in per_label.values()) / len(per_label) if per_label else 0.0
     return {"micro": as_dict(prf(pred, true)), "macro_f1": macro, "per_label": per_label}
+
+
+def agreement(reference: Sequence[Iterable[tuple]], other: Sequence[Iterable[tuple]]) -> dict:
+    """How many of ``reference``'s entities ``other`` reproduces exactly (same text, span and label), e.g. an fp32
+    run against an int8 one: ``kept`` (the fraction of the reference's), ``identical``, ``only_reference``,
+    ``only_other``."""
+    _check_docs(other, reference)
+    ref = {(i, *e) for i, doc in enumerate(reference) for e in doc}
+    oth = {(i, *e) for i, doc in enumerate(other) for e in doc}
+    same = len(ref & oth)
+    return {"kept": same / len(ref) if ref else 1.0, "identical": same, "only_reference": len(ref - oth),
+            "only_other": len(oth - ref)}
