@@ -221,7 +221,8 @@ def _add_build_data(sub) -> None:
 _TRAIN_OPTIONS = (("steps", int), ("batch_size", int), ("lr_encoder", float), ("lr_head", float),
                   ("warmup_ratio", float), ("save_every", int), ("seed", int), ("focal_alpha", float),
                   ("focal_gamma", float), ("label_smoothing", float), ("negatives", float), ("max_types", int),
-                  ("max_neg_type_ratio", int), ("min_negatives", int), ("lora_rank", int), ("lora_alpha", float),
+                  ("max_neg_type_ratio", int), ("min_negatives", int), ("corpus_negatives", int), ("lora_rank", int),
+                  ("lora_alpha", float),
                   ("relation_repeats", int))
 
 

@@ -289,6 +289,24 @@ def test_min_negatives_gives_every_example_negative_types_when_the_pool_has_them
             assert len(set(labels) - gold) >= min(2, 3 - len(gold))  # the batch has 3 types in all
 
 
+def test_corpus_negatives_add_names_from_the_whole_training_set_but_never_a_positives_synonym():
+    corpus = ["person", "human", "city", "river", "disease", "vehicle", "composer", "date"]
+    synonyms = {"person": "PERSON", "human": "PERSON"}
+    data = [Example(["ada", "lovelace"], [(0, 1, "person")]), Example(["paris"], [(0, 0, "city")])]
+    for seed in range(20):
+        plain = sample_label_sets(data, random.Random(seed), synonyms=synonyms)
+        sets = sample_label_sets(data, random.Random(seed), synonyms=synonyms, corpus_types=corpus,
+                                 corpus_negatives=3)
+        for ex, labels, before in zip(data, sets, plain):
+            gold = {t for *_, t in ex.entities}
+            assert gold <= set(labels) and len(labels) == len(set(labels))
+            assert len(set(labels) - gold - set(before)) >= 2  # most draws are new names (a few collide)
+            assert set(labels) - gold - {"city", "person"} <= set(corpus)
+        assert "human" not in sets[0]  # the person row never gets its synonym as a negative
+    assert sample_label_sets(data, random.Random(0), corpus_types=corpus) == \
+        sample_label_sets(data, random.Random(0))  # 0 corpus negatives: the draws of before
+
+
 def test_a_bi_encoder_batch_shares_its_label_pool_except_a_rows_synonyms():
     data = [Example(["ada", "lovelace"], [(0, 1, "person")]), Example(["alan", "turing"], [(0, 1, "human")]),
             Example(["paris"], [(0, 0, "city")])]

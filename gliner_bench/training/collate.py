@@ -59,7 +59,8 @@ class Rows:
 
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,
                       max_neg_type_ratio: int = 1, pool_size: int = 100, relations: bool = False,
-                      synonyms: Mapping[str, str] | None = None, min_negatives: int = 0) -> list[list[str]]:
+                      synonyms: Mapping[str, str] | None = None, min_negatives: int = 0,
+                      corpus_types: Sequence[str] = (), corpus_negatives: int = 0) -> list[list[str]]:
     """Entity types per example (``relations``: relation types, from the examples' relations).
 
     ``synonyms`` maps a type name to its group (e.g. "human" and "person" to PERSON): a name of a positive's
@@ -82,6 +83,11 @@ def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types
         if not positives:
             n_neg = max(1, max_neg_type_ratio, min_negatives)
         types = positives + candidates[:n_neg]
+        if corpus_negatives and corpus_types:
+            chosen = set(types)
+            extra = [t for t in rng.sample(list(corpus_types), min(len(corpus_types), 2 * corpus_negatives))
+                     if t not in chosen and synonyms.get(t, t) not in taken]
+            types += extra[:corpus_negatives]
         rng.shuffle(types)
         out.append(types[:max_types] or ([] if relations else ["entity"]))
     return out

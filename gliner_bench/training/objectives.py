@@ -47,9 +47,10 @@ class Objective:
         return examples
 
     def sample(self, model, chunk: Sequence[Example], rng: random.Random, cfg,
-               synonyms: Mapping[str, str] | None) -> StepLabels:
+               synonyms: Mapping[str, str] | None, corpus_types: Sequence[str] = ()) -> StepLabels:
         return StepLabels(sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, synonyms=synonyms,
-                                            min_negatives=cfg.min_negatives))
+                                            min_negatives=cfg.min_negatives, corpus_types=corpus_types,
+                                            corpus_negatives=cfg.corpus_negatives))
 
     def prompts(self, config, label_sets, relation_sets) -> list[list[str]]:
         return [prompt_words(LabelSet(list(ls), list(ls)), config.ent_token, config.sep_token) for ls in label_sets]
@@ -79,8 +80,8 @@ class Objective:
 class BiObjective(Objective):
     """Bi-encoders: labels go to the label encoder (with gradients, every step), one shared pool per batch."""
 
-    def sample(self, model, chunk, rng, cfg, synonyms) -> StepLabels:
-        step = super().sample(model, chunk, rng, cfg, synonyms)
+    def sample(self, model, chunk, rng, cfg, synonyms, corpus_types=()) -> StepLabels:
+        step = super().sample(model, chunk, rng, cfg, synonyms, corpus_types)
         # label vectors are computed once per batch: every row gets the whole pool
         return StepLabels(share_label_sets(chunk, step.label_sets, cfg.max_types, synonyms))
 
@@ -116,8 +117,8 @@ class RelexObjective(Objective):
             return list(examples) + [ex for ex in examples if ex.relations] * (cfg.relation_repeats - 1)
         return examples
 
-    def sample(self, model, chunk, rng, cfg, synonyms) -> StepLabels:
-        step = super().sample(model, chunk, rng, cfg, synonyms)
+    def sample(self, model, chunk, rng, cfg, synonyms, corpus_types=()) -> StepLabels:
+        step = super().sample(model, chunk, rng, cfg, synonyms, corpus_types)
         step.relation_sets = sample_label_sets(chunk, rng, cfg.max_types, cfg.max_neg_type_ratio, relations=True)
         return step
 
@@ -150,8 +151,8 @@ class DecoderObjective(Objective):
     """Decoders: the entity loss plus the decoder's cross-entropy on the gold spans' type names; some rows are
     blanked to the one label "entity". The token decoder also trains its span head (``token_decoder_loss``)."""
 
-    def sample(self, model, chunk, rng, cfg, synonyms) -> StepLabels:
-        step = super().sample(model, chunk, rng, cfg, synonyms)
+    def sample(self, model, chunk, rng, cfg, synonyms, corpus_types=()) -> StepLabels:
+        step = super().sample(model, chunk, rng, cfg, synonyms, corpus_types)
         step.blank = [rng.random() < model.config.blank_entity_prob for _ in chunk]
         return step
 

@@ -57,6 +57,7 @@ class TrainConfig:
     max_types: int = 25
     max_neg_type_ratio: int = 1
     min_negatives: int = 0  # negative types per example at least (0: upstream's sampling)
+    corpus_negatives: int = 0  # more negatives per example from every type name of the training set (ours)
     # batches of similar lengths (less padding: a span model's cost grows with the longest text of a batch)
     group_by_length: bool = True
     # LoRA on the pretrained backbones (0: fine-tune them fully); the adapters and new token rows get lr_encoder
@@ -164,12 +165,13 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     batches, batches_epoch = [], -1
     ran = 0
     params = [p for group in optimizer.param_groups for p in group["params"]]
+    corpus_types = sorted({t for ex in examples for *_, t in ex.entities}) if cfg.corpus_negatives else []
     while step < cfg.steps and (stop_after is None or ran < stop_after):
         epoch, offset = divmod(step, per_epoch)
         if epoch != batches_epoch:
             batches, batches_epoch = epoch_batches(lengths, cfg.batch_size, cfg.seed, epoch, cfg.group_by_length), epoch
         loss, batch = _step(objective, model, [examples[i] for i in batches[offset]], step, cfg, synonyms,
-                            optimizer, scheduler, params)
+                            optimizer, scheduler, params, corpus_types)
         dropped += batch.dropped_entities
         step += 1
         ran += 1
@@ -195,11 +197,11 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
 
 
 def _step(objective: Objective, model, chunk: Sequence[Example], step: int, cfg: TrainConfig, synonyms,
-          optimizer, scheduler, params) -> tuple[torch.Tensor, object]:
+          optimizer, scheduler, params, corpus_types: Sequence[str] = ()) -> tuple[torch.Tensor, object]:
     """One optimisation step on ``chunk``; its label sets and negatives are drawn from generators seeded by
     ``(seed, step)``."""
     rng = random.Random(f"{cfg.seed}:step:{step}")
-    labels = objective.sample(model, chunk, rng, cfg, synonyms)
+    labels = objective.sample(model, chunk, rng, cfg, synonyms, corpus_types)
     batch = make_batch(model, chunk, labels.label_sets, labels.relation_sets, rng, labels.blank, objective)
     generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
     loss = _loss(objective, model, batch, cfg, generator)
