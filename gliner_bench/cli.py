@@ -186,7 +186,7 @@ def _add_precision(sp: argparse.ArgumentParser) -> None:
 
     sp.add_argument("--precision", choices=PRECISIONS, default="fp32",
                     help="encoder precision on CPU: fp32 (default), bf16 (needs native bfloat16; else fp32 with a "
-                         "warning) or int8 (dynamically quantised Linear layers)")
+                         "warning) or int8 (int8 Linear layers, per-token activation scales)")
 
 
 def _add_predict(sub) -> None:
