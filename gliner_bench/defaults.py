@@ -19,7 +19,8 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 _COMMON = {"model_name": MINILM, "hidden_size": 256, "max_width": 12, "dropout": 0.3, "max_len": 384,
-           "embed_ent_token": False, "embed_rel_token": False}
+           "embed_ent_token": False, "embed_rel_token": False,
+           "word_splitter": "unicode"}  # plain text split as users paste it (splitting.py); training reads words
 _SPAN = {"span_mode": "markerV0"}
 _TOKEN = {"span_mode": "token_level"}
 _BI = {"labels_encoder": MINILM, "num_rnn_layers": 0}  # upstream saves a bi-encoder's LSTM but never applies it

@@ -69,3 +69,13 @@ def test_a_bundled_config_names_no_local_paths():
     for name in bundled_names():
         text = (BUNDLED_DIR / name / "gliner_config.json").read_text(encoding="utf-8")
         assert "site-packages" not in text and '"/' not in text
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_bundled_default_splits_plain_text_with_the_unicode_splitter(name):
+    from gliner_bench.checkpoint import read_config
+    from gliner_bench.defaults import default
+    from gliner_bench.loading import bundled_path
+
+    assert read_config(bundled_path(name)).splitter == "unicode"
+    assert default(name).config.get("word_splitter") == "unicode"  # so a retrained default keeps it

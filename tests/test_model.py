@@ -220,7 +220,7 @@ def test_case_token_types_let_an_uncased_backbone_see_capitals(tiny_backbone, tm
         GLiNERConfig(case_token_types=True, encoder_config={"model_type": "deberta-v2", "type_vocab_size": 0})
 
 
-def test_the_token_scorer_gives_the_same_numbers_label_block_by_label_block(monkeypatch):
+def test_the_token_scorer_gives_the_same_scores_label_block_by_label_block(monkeypatch):
     from gliner_bench.modeling.layers import TokenScorer
 
     torch.manual_seed(0)
@@ -228,5 +228,6 @@ def test_the_token_scorer_gives_the_same_numbers_label_block_by_label_block(monk
     tokens, labels = torch.randn(2, 5, 16), torch.randn(2, 7, 16)
     whole = scorer(tokens, labels)  # one block
     monkeypatch.setattr(TokenScorer, "PAIR_BLOCK", 2 * 5 * 64 * 3)  # 3 labels a block: 3 + 3 + 1
-    assert torch.equal(scorer(tokens, labels), whole) and whole.shape == (2, 5, 7, 3)
+    # equal up to float rounding (the BLAS kernel may sum in another order for another block height)
+    assert torch.allclose(scorer(tokens, labels), whole, rtol=1e-5, atol=1e-6) and whole.shape == (2, 5, 7, 3)
     assert scorer(tokens, labels[:, :0]).shape == (2, 5, 0, 3)

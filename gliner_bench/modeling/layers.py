@@ -220,8 +220,9 @@ class TokenScorer(nn.Module):
     ``proj_token`` and ``proj_label`` are Linear(D, 2D) viewed as two halves. The first Linear of ``out_mlp``
     is split into its three column blocks, so the token and label terms are computed once per word and once
     per label rather than once per (word, label) pair. The pair term (W x C x 4D values, 4D^2 multiply-adds
-    per pair) is computed a block of labels at a time (``PAIR_BLOCK`` values), in place: the same numbers,
-    without streaming a (B, W, C, 4D) tensor through memory four times (2.5x faster at 256 labels).
+    per pair) is computed a block of labels at a time (``PAIR_BLOCK`` values), in place: the same scores up to
+    float rounding (identical on one thread), without streaming a (B, W, C, 4D) tensor through memory four times
+    (2.5x faster at 256 labels).
     """
 
     PAIR_BLOCK = 1 << 22  # values of (B, W, labels, 4D) per block: ~16 MB of fp32
