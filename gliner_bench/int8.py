@@ -9,25 +9,22 @@ its batch. The product runs as int8 x int8 -> int32 (``torch._int_mm``, VNNI / A
 
 from __future__ import annotations
 
+from functools import cache
+
 import torch
 from torch import nn
 
 _QMAX = 127.0
 
 
+@cache
 def int8_matmul_available() -> bool:
     """Whether this torch multiplies int8 matrices on the CPU (probed once on a tiny product)."""
-    global _AVAILABLE
-    if _AVAILABLE is None:
-        try:
-            a = torch.ones(17, 8, dtype=torch.int8)
-            _AVAILABLE = bool(torch._int_mm(a, torch.ones(8, 8, dtype=torch.int8))[0, 0].item() == 8)
-        except (AttributeError, RuntimeError, NotImplementedError):
-            _AVAILABLE = False
-    return _AVAILABLE
-
-
-_AVAILABLE: bool | None = None
+    try:
+        a = torch.ones(17, 8, dtype=torch.int8)
+        return bool(torch._int_mm(a, torch.ones(8, 8, dtype=torch.int8))[0, 0].item() == 8)
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
 
 
 class Int8Linear(nn.Module):

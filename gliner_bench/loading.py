@@ -25,13 +25,10 @@ def load_model(spec: str, device: str = "cpu", precision: str = "fp32"):
 
     if spec.startswith(UNTRAINED_PREFIX):
         from .defaults import config_for
-        from .precision import apply_precision
 
         arch = spec[len(UNTRAINED_PREFIX):]
         log.warning("%s: heads are randomly initialised (seed 0); entities are meaningless", spec)
-        model = GLiNER.from_config(config_for(arch)).to(device)
-        model.precision = apply_precision(model.model, precision, device)
-        return model
+        return GLiNER.from_config(config_for(arch)).to(device).set_precision(precision)
     if spec.startswith(BUNDLED_PREFIX):
         spec = str(bundled_path(spec[len(BUNDLED_PREFIX):]))
     return GLiNER.from_pretrained(spec, map_location=device, precision=precision)

@@ -43,7 +43,7 @@ class GLiNER(nn.Module):
         self.decoder_tokenizer = decoder_tokenizer  # decoders only
         self._passthrough = dict(passthrough or {})  # saved-but-unused tensors, written back on save
         self.weights_file: Path | None = None  # set by from_pretrained: what weights_digest hashes
-        self.precision = "fp32"  # what the encoders run in (precision.py); set by from_pretrained
+        self.precision = "fp32"  # what the encoders run in (precision.py); set_precision changes it
         self.max_tokens = assembly.max_tokens(tokenizer, config)
         self._bind_family()
         self.eval()
@@ -91,9 +91,9 @@ class GLiNER(nn.Module):
         run in on CPU, "fp32" (default), "bf16" or "int8" (``precision.py``; heads stay fp32).
         """
         from .loading import BUNDLED_PREFIX, bundled_path
-        from .precision import apply_precision, check_precision
+        from .precision import check_precision
 
-        check_precision(precision)
+        check_precision(precision)  # before any loading work
         if str(model_id).startswith(BUNDLED_PREFIX):
             model_id = bundled_path(str(model_id)[len(BUNDLED_PREFIX):])
         directory = ckpt.resolve_checkpoint_dir(model_id, revision, cache_dir, local_files_only)
@@ -109,8 +109,7 @@ class GLiNER(nn.Module):
         else:
             parts = assembly.parts_from_directory(directory, config, labels_tokenizer, decoder_tokenizer)
             gliner = cls._from_parts(parts).to(map_location)
-        gliner.precision = apply_precision(gliner.model, precision, map_location)
-        return gliner
+        return gliner.set_precision(precision)
 
     @classmethod
     def _from_delta(cls, directory: Path, config: GLiNERConfig) -> GLiNER:
@@ -132,6 +131,18 @@ class GLiNER(nn.Module):
         """A new model: the backbone's pretrained weights (when asked) and freshly initialised heads."""
         config = GLiNERConfig.from_dict(dict(config)) if isinstance(config, Mapping) else config
         return cls._from_parts(assembly.parts_from_config(config, backbone_from_pretrained, seed))
+
+    def set_precision(self, precision: str) -> GLiNER:
+        """Run the encoders in ``precision`` ("fp32", "bf16", "int8"; ``precision.py``), in place, once;
+        ``self.precision`` says what took effect (bf16 falls back to fp32, with a warning, on a CPU without native
+        bfloat16)."""
+        from .precision import apply_precision
+
+        if self.precision != "fp32" and precision != self.precision:
+            raise ValueError(f"This model already runs in {self.precision}; load it again for {precision}.")
+        if precision != self.precision:
+            self.precision = apply_precision(self.model, precision, self.device)
+        return self
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""

@@ -185,7 +185,7 @@ def tokenize_batch(
         return_tensors="pt",
     )
     words_mask = np.zeros(enc["input_ids"].shape, dtype=np.int64)  # (B, L)
-    types = np.zeros(enc["input_ids"].shape, dtype=np.int64)  # (B, L)
+    types = np.zeros(enc["input_ids"].shape, dtype=np.int64) if case_types else None  # (B, L)
     for row, (prompt, words) in enumerate(zip(prompts, word_lists)):
         word_ids = np.array([-1 if w is None else w for w in enc.word_ids(row)], dtype=np.int64)
         text_word = word_ids - len(prompt)  # 0-based index into the text's words; < 0 for prompt/special

@@ -92,7 +92,7 @@ class WordTokenizer:
         input_ids = np.full((len(rows), L), self.tokenizer.pad_token_id, dtype=np.int64)  # (B, L)
         attention = np.zeros((len(rows), L), dtype=np.int64)  # (B, L)
         words_mask = np.zeros((len(rows), L), dtype=np.int64)  # (B, L): word index + 1 at selected subtokens
-        types = np.zeros((len(rows), L), dtype=np.int64)  # (B, L)
+        types = np.zeros((len(rows), L), dtype=np.int64) if self.case_types else None  # (B, L)
         for b, (r, seq, index) in enumerate(zip(rows, sequences, word_index)):
             index = np.array(index, dtype=np.int64)
             input_ids[b, :len(seq)] = seq

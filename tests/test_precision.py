@@ -51,6 +51,9 @@ def test_int8_quantises_the_encoders_linears_only_and_keeps_the_answers(span_mod
     assert scores32.keys() == scores8.keys()
     diffs = [abs(scores32[k] - scores8[k]) for k in scores32]
     assert 0 < max(diffs) < 0.05  # it did change something, and not much
+    assert int8.set_precision("int8") is int8  # again: nothing to do
+    with pytest.raises(ValueError, match="already runs in int8"):
+        int8.set_precision("bf16")
     with pytest.raises(ValueError, match="save the fp32 model"):
         int8.save_pretrained(tmp_path / "int8")
     assert not (tmp_path / "int8").exists()
@@ -88,7 +91,7 @@ def test_int8_linear_is_close_to_the_linear_and_each_row_is_independent_of_its_b
 def test_int8_without_an_int8_matmul_is_a_clear_error(span_model, monkeypatch):
     import gliner_bench.int8 as int8
 
-    monkeypatch.setattr(int8, "_AVAILABLE", False)
+    monkeypatch.setattr(int8, "int8_matmul_available", lambda: False)
     with pytest.raises(RuntimeError, match="use precision='fp32' or 'bf16'"):
         precision.apply_precision(span_model.model, "int8")
 

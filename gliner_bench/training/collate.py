@@ -85,7 +85,7 @@ def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types
         types = positives + candidates[:n_neg]
         if corpus_negatives and corpus_types:
             chosen = set(types)
-            extra = [t for t in rng.sample(list(corpus_types), min(len(corpus_types), 2 * corpus_negatives))
+            extra = [t for t in rng.sample(corpus_types, min(len(corpus_types), 2 * corpus_negatives))
                      if t not in chosen and synonyms.get(t, t) not in taken]
             types += extra[:corpus_negatives]
         rng.shuffle(types)
