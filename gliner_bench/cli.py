@@ -1,5 +1,5 @@
-"""``gliner-bench`` command line: predict, info, the benchmarks (evaluate, scale, throughput), training
-(build-data, train) and the leaderboard."""
+"""``gliner-bench`` command line: predict, info, export (ONNX), the benchmarks (evaluate, scale, throughput),
+training (build-data, train) and the leaderboard."""
 
 from __future__ import annotations
 
@@ -157,6 +157,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .onnx_backend.export import export_onnx
+
+    model = load_model(args.model, "cpu")
+    start = time.perf_counter()
+    out = export_onnx(model, args.output, quantize=args.quantize)
+    size = sum(f.stat().st_size for f in out.glob("*.onnx")) / 2**20
+    print(f"{out}: {model.config.architecture} as ONNX ({args.quantize or 'fp32'}, {size:.1f} MiB of graphs) in "
+          f"{time.perf_counter() - start:.1f} s; load it with GLiNER.from_pretrained({str(out)!r}) or pass it as "
+          "--model")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     model = load_model(args.model, "cpu")
     cfg = model.config
@@ -266,6 +279,17 @@ def _add_demo(sub) -> None:
     sp.set_defaults(func=cmd_demo)
 
 
+def _add_export(sub) -> None:
+    sp = sub.add_parser("export", help="export a uni- or bi-encoder to ONNX (run by onnxruntime: pass the folder "
+                        "as --model, or to GLiNER.from_pretrained)")
+    sp.add_argument("--model", default=DEFAULT_MODEL, help=f"checkpoint directory, hub id or bundled:<name> "
+                    f"(default {DEFAULT_MODEL})")
+    sp.add_argument("--output", required=True, help="the export folder (created; an earlier export there is replaced)")
+    sp.add_argument("--quantize", choices=["int8"], default=None,
+                    help="int8: onnxruntime's dynamic quantisation of the encoders (int8 weights per channel)")
+    sp.set_defaults(func=cmd_export)
+
+
 def _add_info(sub) -> None:
     sp = sub.add_parser("info", help="architecture and size of a checkpoint")
     _add_model(sp)
@@ -280,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     _add_predict(sub)
     register(sub, DEFAULT_MODEL)  # evaluate, scale, throughput
-    for add in (_add_build_data, _add_train, _add_leaderboard, _add_demo, _add_info):
+    for add in (_add_build_data, _add_train, _add_leaderboard, _add_demo, _add_export, _add_info):
         add(sub)
     return p
 
@@ -295,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         hf_logging.disable_progress_bar()
     try:
         return args.func(args)
-    except (ValueError, KeyError, FileNotFoundError, NotImplementedError) as err:
+    except (ValueError, KeyError, FileNotFoundError, NotImplementedError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -21,7 +21,7 @@ from . import assembly, delta
 from . import checkpoint as ckpt
 from .capabilities import Capabilities
 from .config import GLiNERConfig
-from .families import TextPrediction, family_class
+from .families import TextPrediction, family_class, module_device
 from .options import CallOptions
 from .pipeline import Pipeline, Settings
 from .processing import LabelSet, normalize_labels
@@ -64,6 +64,7 @@ class GLiNER(nn.Module):
 
     def compile(self, *args, **kwargs) -> GLiNER:
         """``torch.compile`` the architecture's module in place (what inference runs), as the reference does."""
+        self._refuse_on_onnx("compile", "onnxruntime optimises the graph when it loads it")
         self.model.compile(*args, **kwargs)
         return self
 
@@ -91,6 +92,7 @@ class GLiNER(nn.Module):
         run in on CPU, "fp32" (default), "bf16" or "int8" (``precision.py``; heads stay fp32).
         """
         from .loading import BUNDLED_PREFIX, bundled_path
+        from .onnx_backend import runtime as onnx_runtime
         from .precision import check_precision
 
         check_precision(precision)  # before any loading work
@@ -103,6 +105,11 @@ class GLiNER(nn.Module):
         if word_splitter is not None:
             config.word_splitter = word_splitter
             config.__post_init__()  # validates it
+        if onnx_runtime.is_export(directory):  # a `gliner-bench export` folder: run by onnxruntime
+            if precision != "fp32" or torch.device(map_location).type != "cpu":
+                raise ValueError("An ONNX export runs on the CPU in the precision it was exported with; load it "
+                                 "without precision= and map_location=, or export with --quantize int8.")
+            return onnx_runtime.load_export(directory, config)
         if delta.is_delta(directory) and not any((directory / f).is_file()
                                                  for f in (ckpt.SAFETENSORS_FILE, ckpt.PICKLE_FILE)):
             gliner = cls._from_delta(directory, config).to(map_location)
@@ -138,6 +145,7 @@ class GLiNER(nn.Module):
         bfloat16)."""
         from .precision import apply_precision
 
+        self._refuse_on_onnx("set_precision", "export with --quantize int8 for an int8 graph")
         if self.precision != "fp32" and precision != self.precision:
             raise ValueError(f"This model already runs in {self.precision}; load it again for {precision}.")
         if precision != self.precision:
@@ -146,6 +154,7 @@ class GLiNER(nn.Module):
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
+        self._refuse_on_onnx("save_pretrained", "copy the export folder, or save the torch checkpoint it came from")
         if self.precision != "fp32":
             raise ValueError(f"This model runs in {self.precision}; save the fp32 model instead (load it without "
                              "precision=) and choose the precision when loading.")
@@ -159,12 +168,23 @@ class GLiNER(nn.Module):
 
     # ------------------------------------------------------------------------------------ introspection
     @property
+    def backend(self) -> str:
+        """What runs the model: "torch", or "onnxruntime" for an export folder (``onnx_backend``)."""
+        return getattr(self.model, "backend", "torch")
+
+    def _refuse_on_onnx(self, action: str, instead: str) -> None:
+        if self.backend != "torch":
+            raise ValueError(f"{action} needs the torch model; this one is an ONNX export run by {self.backend}: "
+                             f"{instead}.")
+
+    @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        return module_device(self.model)
 
     @property
     def dtype(self) -> torch.dtype:
-        return next(self.model.parameters()).dtype
+        p = next(self.model.parameters(), None)
+        return torch.float32 if p is None else p.dtype
 
     @property
     def capabilities(self) -> Capabilities:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from gliner_bench.app import service
+from gliner_bench.app.limits import LIMITS, parse_labels
 from gliner_bench.app.models import ModelPool
 from gliner_bench.app.ui import EXAMPLES
-from gliner_bench.app.limits import LIMITS, parse_labels
 
 SHOWCASE = ("uni-span", "uni-token")  # the app's first two columns: the span and the token default
 

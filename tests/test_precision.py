@@ -89,7 +89,7 @@ def test_int8_linear_is_close_to_the_linear_and_each_row_is_independent_of_its_b
 
 
 def test_int8_without_an_int8_matmul_is_a_clear_error(span_model, monkeypatch):
-    import gliner_bench.int8 as int8
+    from gliner_bench import int8
 
     monkeypatch.setattr(int8, "int8_matmul_available", lambda: False)
     with pytest.raises(RuntimeError, match="use precision='fp32' or 'bf16'"):

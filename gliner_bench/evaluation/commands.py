@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .grid import Job, plan, run_grid
 from ..precision import PRECISIONS
+from .grid import Job, plan, run_grid
 from .harness import DEFAULT_KS, DEFAULT_THRESHOLDS
 
 DEFAULT_TASKS = "wnut16"  # the one task this machine reaches offline

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import DecodedText, Family, TextPrediction, WindowOutput
+from .base import DecodedText, Family, TextPrediction, WindowOutput, module_device
 from .bi import BiFamily, LabelCache
 from .decoder import DecoderFamily
 from .relex import RelexFamily
@@ -22,4 +22,5 @@ def family_class(family: str) -> type[Family]:
     return FAMILIES[family]
 
 
-__all__ = ["FAMILIES", "DecodedText", "Family", "LabelCache", "TextPrediction", "WindowOutput", "family_class"]
+__all__ = ["FAMILIES", "DecodedText", "Family", "LabelCache", "TextPrediction", "WindowOutput", "family_class",
+           "module_device"]

@@ -53,6 +53,12 @@ class TextPrediction:
     relations: list[dict[str, Any]] | None = field(default=None)  # relex: {"head", "tail", "relation", "score"}
 
 
+def module_device(module: torch.nn.Module) -> torch.device:
+    """Where a module's parameters live (the CPU for one without parameters, e.g. an ONNX export's)."""
+    p = next(module.parameters(), None)
+    return torch.device("cpu") if p is None else p.device
+
+
 class Family:
     """A uni-encoder: ``[<<ENT>> label ... <<SEP>>] + words`` through one encoder, span or token head.
 

@@ -18,7 +18,7 @@ from ..decoding import Span
 from ..options import CallOptions, LabelEmbeddings
 from ..processing import LabelSet
 from ..tokenization import Pieces
-from .base import Family, WindowOutput
+from .base import Family, WindowOutput, module_device
 
 
 class LabelCache:
@@ -88,7 +88,7 @@ class BiFamily(Family):
         in each batch only), in the order given."""
         if not prompts:
             return torch.empty(0, self.config.hidden_size)
-        device = next(self.module.parameters()).device
+        device = module_device(self.module)
         lengths = [len(ids) for ids in self.labels_tokenizer(list(prompts), truncation=True)["input_ids"]]
         order = sorted(range(len(prompts)), key=lambda i: lengths[i])
         out = [None] * len(prompts)
@@ -124,7 +124,7 @@ class BiFamily(Family):
         position = {p: i for i, p in enumerate(prompts)}
         head_vectors = None
         if not self.fused:  # row-wise projection: once per label and call
-            head_vectors = self.module.label_head(vectors.to(next(self.module.parameters()).device))
+            head_vectors = self.module.label_head(vectors.to(module_device(self.module)))
         return BiState(vectors, [[position[p] for p in ls.prompts] for ls in prompt_sets], head_vectors)
 
     # ---------------------------------------------------------------------------------------- scoring

@@ -24,7 +24,7 @@ from ..modeling.layers import pad_spans
 from ..options import CallOptions, GenerationOptions
 from ..processing import LabelSet
 from ..tokenization import Pieces
-from .base import DecodedText, Family, TextPrediction, WindowOutput
+from .base import DecodedText, Family, TextPrediction, WindowOutput, module_device
 
 
 @dataclass
@@ -136,7 +136,7 @@ class DecoderFamily(Family):
 
     def _prefix(self, window: DecoderWindow, start: int, end: int, words: Sequence[str]) -> torch.Tensor:
         """The decoder prefix of span (start, end) (window word indices) whose words are ``words``."""
-        device = next(self.module.parameters()).device
+        device = module_device(self.module)
         ids = word_token_ids(self.decoder_tokenizer, words) if self.config.full_decoder_context else []
         return self.module.prefix(window.vectors[start, end].to(device), ids)
 

@@ -1,6 +1,7 @@
 """Accuracy and speed of each inference precision against fp32, per bundled default (issue: fast CPU inference).
 
-For each model and precision (fp32, bf16, int8): WNUT-16 test split, pre-split words, the task's 10 labels,
+For each model and inference path (torch fp32, bf16, int8; ONNX Runtime fp32 "onnx" and int8 "onnx-int8", from
+``gliner-bench export``): WNUT-16 test split, pre-split words, the task's 10 labels,
 threshold 0.5 (the leaderboard's protocol): micro-F1, the fraction of fp32's entities reproduced exactly
 (same tweet, span and label), and texts/s of that pass. Writes one results file per model,
 ``<out>/<model>__wnut16.json`` with the environment (device, threads, versions), and prints a table.
@@ -19,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="uni-span,uni-token,bi-span,bi-token", help="bundled names or directories")
-    ap.add_argument("--precisions", default="fp32,bf16,int8")
+    ap.add_argument("--precisions", default="fp32,bf16,int8,onnx,onnx-int8",
+                    help="paths: fp32, bf16, int8 (torch), onnx, onnx-int8 (an export run by onnxruntime)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-examples", type=int, default=0, help="first N test tweets (0: all 1,915)")
     ap.add_argument("--out", default=str(ROOT / "leaderboards" / "precision"))
     args = ap.parse_args()
+
+    import tempfile
 
     import torch
 
@@ -48,19 +52,20 @@ def main() -> int:
         spec = name if "/" in name else f"bundled:{name}"
         rows, base = {}, None
         for precision in precisions:
-            model = load_model(spec, "cpu", precision)
+            model = load_path(spec, precision, load_model, tempfile.gettempdir())
             harness.predict(model, test[:16], labels, 0.5, args.batch_size)  # warm-up
             start = time.perf_counter()
             found = harness.above(harness.predict(model, test, labels, 0.5, args.batch_size), 0.5)
             seconds = time.perf_counter() - start
             report = metrics.entity_report(found, gold, labels)
             base = found if base is None else base
-            rows[model.precision] = {"requested": precision, "micro": report["micro"],
+            key = model.precision if model.backend == "torch" else f"onnx-{model.precision}"
+            rows[key] = {"requested": precision, "backend": model.backend, "micro": report["micro"],
                                      "per_label_f1": {k: v["f1"] for k, v in report["per_label"].items()},
                                      "agreement_with_fp32": metrics.agreement(base, found),
                                      "texts_per_second": len(test) / seconds}
-            r = rows[model.precision]
-            print(f"{name} | {model.precision} | {100 * r['micro']['f1']:.2f} | "
+            r = rows[key]
+            print(f"{name} | {key} | {100 * r['micro']['f1']:.2f} | "
                   f"{100 * (r['micro']['f1'] - rows['fp32']['micro']['f1']):+.2f} | "
                   f"{100 * r['agreement_with_fp32']['kept']:.1f}% | {r['texts_per_second']:.1f}", flush=True)
         record = {"model": spec, "task": "wnut16", "split": "test", "texts": len(test), "threshold": 0.5,
@@ -69,6 +74,20 @@ def main() -> int:
         write_json_atomic(Path(args.out) / f"{slug(spec)}__wnut16.json", record)
     print(f"results under {args.out}/", file=sys.stderr)
     return 0
+
+
+def load_path(spec: str, path: str, load_model, scratch: str):
+    """The model for one path: torch in a precision, or the fp32 model exported to ONNX (``onnx``, ``onnx-int8``)
+    under ``scratch`` and loaded back."""
+    if not path.startswith("onnx"):
+        return load_model(spec, "cpu", path)
+    from gliner_bench import GLiNER
+    from gliner_bench.onnx_backend.export import export_onnx
+    from gliner_bench.results import slug
+
+    quantize = path.partition("-")[2] or None
+    folder = export_onnx(load_model(spec, "cpu"), Path(scratch) / f"gliner-bench-{slug(spec)}-{path}", quantize)
+    return GLiNER.from_pretrained(folder)
 
 
 if __name__ == "__main__":

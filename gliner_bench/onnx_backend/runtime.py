@@ -1,0 +1,170 @@
+"""Running an export folder (``export.py``) through onnxruntime behind the ``GLiNER`` API.
+
+``OnnxUniModule`` and ``OnnxBiModule`` stand where the torch module tree stands (``GLiNER.model``) and answer the
+calls their family makes (``families/uni.py``, ``families/bi.py``), so words, windows, batching, label caching and
+decoding are the same Python code as for torch. They hold no parameters; ``backend`` says what runs them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import FORMAT, FORMAT_VERSION, INSTALL_HINT, MANIFEST_FILE
+from .graphs import selections
+
+
+class ExportFolderError(ValueError):
+    """An export folder that cannot be run; the message names what is wrong and the fix."""
+
+
+def is_export(directory: Path) -> bool:
+    return (Path(directory) / MANIFEST_FILE).is_file()
+
+
+def read_manifest(directory: Path) -> dict:
+    path = Path(directory) / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ExportFolderError(f"{path} is not readable JSON ({err}); export the model again with "
+                                "`gliner-bench export`.") from err
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ExportFolderError(f"{path} is not a gliner-bench ONNX manifest; export the model again with "
+                                "`gliner-bench export`.")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ExportFolderError(f"{path} has format version {manifest.get('format_version')!r}; this gliner-bench "
+                                f"reads version {FORMAT_VERSION}. Export the model again with this version.")
+    for name, graph in manifest.get("graphs", {}).items():
+        if not (Path(directory) / graph["file"]).is_file():
+            raise ExportFolderError(f"The export folder {directory} lacks {graph['file']} (its {name} graph); "
+                                    "copy the whole folder, or export the model again with `gliner-bench export`.")
+    return manifest
+
+
+def _onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as err:
+        raise ImportError(f"Running an ONNX export needs onnxruntime: {INSTALL_HINT}. Or load the torch "
+                          "checkpoint the export was made from.") from err
+    return onnxruntime
+
+
+class Graph:
+    """One onnxruntime session and the names of its inputs, fed from torch tensors."""
+
+    def __init__(self, path: Path, inputs: list[str], threads: int):
+        ort = _onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own exception types for a corrupt file
+            raise ExportFolderError(f"onnxruntime cannot load {path}: {err}. Export the model again with "
+                                    "`gliner-bench export`.") from err
+        # the exporter drops inputs a graph does not read (a token head's word_mask): feed what the session takes
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        unknown = set(self.inputs) - set(inputs)
+        if unknown:
+            raise ExportFolderError(f"{path} takes inputs {sorted(unknown)} its manifest does not list; export the "
+                                    "model again with `gliner-bench export`.")
+
+    def __call__(self, **tensors: torch.Tensor) -> torch.Tensor:
+        feeds = {}
+        for name in self.inputs:
+            t = tensors[name]
+            feeds[name] = t.numpy() if t.is_floating_point() or t.dtype == torch.int64 else t.long().numpy()
+        return torch.from_numpy(np.asarray(self.session.run(None, feeds)[0]))
+
+
+def _float(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().to("cpu", torch.float32).contiguous()
+
+
+class OnnxModule(nn.Module):
+    """What both runtimes share: no parameters, CPU only."""
+
+    backend = "onnxruntime"
+
+    def __init__(self, config, graphs: dict[str, Graph]):
+        super().__init__()
+        self.config = config
+        self.graphs = graphs
+
+    def _text_feeds(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        cfg = self.config
+        feeds = {k: batch[k].cpu() for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
+        sel = selections({k: v.cpu() for k, v in batch.items()}, cfg.class_token_index, cfg.embed_ent_token,
+                         cfg.subtoken_pooling)
+        return feeds | sel
+
+
+class OnnxUniModule(OnnxModule):
+    """A uni-encoder's ``model.onnx``: ``module(batch)["logits"]``, as ``UniEncoderSpan``/``Token`` answer it."""
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {"logits": self.graphs["model"](**self._text_feeds(batch))}
+
+
+class OnnxBiModule(OnnxModule):
+    """A bi-encoder's ``words.onnx``, ``head.onnx`` and ``labels.onnx``, answering ``BiFamily``'s calls. The head
+    graph applies the label projection itself, so ``label_head`` is the identity here."""
+
+    has_cross_fuser = False
+
+    def __init__(self, config, graphs: dict[str, Graph], text_vocabulary_size: int):
+        super().__init__(config, graphs)
+        self.text_vocabulary_size = text_vocabulary_size
+
+    def encode_labels(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.graphs["labels"](input_ids=input_ids.cpu(), attention_mask=attention_mask.cpu())  # (N, D)
+
+    def encode_words(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        feeds = self._text_feeds(batch)
+        return self.graphs["words"](**feeds), feeds["word_mask"].bool()  # (B, W, D), (B, W)
+
+    def label_head(self, labels: torch.Tensor) -> torch.Tensor:
+        return labels
+
+    def span_grid(self, words: torch.Tensor, num_labels: int) -> None:
+        return None
+
+    def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor, lengths: torch.Tensor,
+              grid=None) -> dict[str, torch.Tensor]:
+        if labels.dim() == 2:
+            labels = labels.expand(words.size(0), -1, -1)  # (B, C, D)
+        logits = self.graphs["head"](words=_float(words), word_mask=_float(word_mask), labels=_float(labels))
+        return {"logits": logits}
+
+
+def load_export(directory: Path, config, threads: int | None = None):
+    """``GLiNER`` on an export folder: its config and tokenizers, graphs run by onnxruntime with ``threads``
+    intra-op threads (default: torch's current setting)."""
+    from .. import checkpoint as ckpt
+    from ..model import GLiNER
+
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if manifest.get("architecture") != config.architecture:
+        raise ExportFolderError(f"{directory}: the manifest was written for {manifest.get('architecture')} but "
+                                f"gliner_config.json says {config.architecture}; export the model again.")
+    threads = threads or torch.get_num_threads()
+    graphs = {name: Graph(directory / g["file"], g["inputs"], threads) for name, g in manifest["graphs"].items()}
+    tokenizer = ckpt.load_tokenizer(directory, config)
+    if "labels" in graphs:
+        labels_tokenizer = ckpt.load_labels_tokenizer(directory, config)
+        module = OnnxBiModule(config, graphs, int(manifest["text_vocabulary_size"]))
+    else:
+        labels_tokenizer = None
+        module = OnnxUniModule(config, graphs)
+    gliner = GLiNER(config, module, tokenizer, labels_tokenizer=labels_tokenizer)
+    gliner.precision = manifest.get("quantize") or "fp32"
+    gliner.weights_file = directory / next(iter(manifest["graphs"].values()))["file"]
+    return gliner
