@@ -286,7 +286,8 @@ def _add_export(sub) -> None:
                     f"(default {DEFAULT_MODEL})")
     sp.add_argument("--output", required=True, help="the export folder (created; an earlier export there is replaced)")
     sp.add_argument("--quantize", choices=["int8"], default=None,
-                    help="int8: onnxruntime's dynamic quantisation of the encoders (int8 weights per channel)")
+                    help="int8: smoothed encoder Linears with int8 weights per channel (onnxruntime dynamic "
+                    "quantisation; FFN output layers and heads stay fp32)")
     sp.set_defaults(func=cmd_export)
 
 

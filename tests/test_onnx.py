@@ -266,3 +266,29 @@ def test_a_bundled_default_exported_gives_its_entities(name, tmp_path):
     want = model.inference(texts, labels, threshold=0.3)
     assert sum(map(len, want)) >= len(texts)
     assert_same_entities(onnx.inference(texts, labels, threshold=0.3), want, tol=SCORE_TOL)
+
+
+def test_smoothing_keeps_the_function_and_flattens_the_activations(span_model):
+    """The smoothed copy an int8 export is traced from computes the same logits in fp32, from activations whose
+    channels are more even (what per-tensor int8 activations need)."""
+    from gliner_bench.onnx_backend.smoothing import SmoothedLinear, activation_maxima, smoothed_copy
+
+    with torch.no_grad():  # one outlier channel into the first layer's inputs, as real BERT encoders have
+        span_model.model.token_rep_layer.bert_layer.model.embeddings.LayerNorm.weight[3] *= 50
+    smoothed = smoothed_copy(span_model)
+    swapped = [m for m in smoothed.modules() if isinstance(m, SmoothedLinear)]
+    assert len(swapped) == 6 * 2 + 1  # 2 layers x (query, key, value, attention output, intermediate, output), pooler
+    assert not any(isinstance(m, SmoothedLinear) for m in span_model.model.modules())  # the model is untouched
+    words = [["angela", "merkel", "met", "emmanuel", "macron", "in", "paris"]]
+    prompt = prompt_words(normalize_labels(["person", "city"]), span_model.config.ent_token,
+                          span_model.config.sep_token)
+    batch = tokenize_batch(span_model.tokenizer, words, [prompt], span_model.config.subtoken_pooling)
+    with torch.inference_mode():
+        want, got = span_model.model(batch)["logits"], smoothed(batch)["logits"]
+    assert (want - got).abs().max().item() < 1e-4
+    maxima = activation_maxima(span_model)
+    ratio = {n: float(m.max() / m.mean()) for n, m in maxima.items()}
+    layer = swapped[0]
+    name = next(n for n, m in smoothed.named_modules() if m is layer)
+    flat = maxima[name] * layer.inverse_scale
+    assert ratio[name] > 10 and float(flat.max() / flat.mean()) < ratio[name] / 3
