@@ -192,7 +192,10 @@ class GLiNER(nn.Module):
         return self.family.capabilities
 
     def num_parameters(self) -> int:
-        """Parameters of every module (encoders, heads, label encoder, decoder LM)."""
+        """Parameters of every module (encoders, heads, label encoder, decoder LM); for an ONNX export, those of the
+        model it was exported from."""
+        if self.backend != "torch":
+            return self.model.parameter_count
         return sum(p.numel() for p in self.model.parameters())
 
     def weights_digest(self) -> str | None:

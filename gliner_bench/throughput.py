@@ -26,9 +26,10 @@ def sample_texts(n: int, words_per_text: int = 40) -> tuple[list[str], list[str]
 
 def measure(model, texts: list[str], labels: list[str], batch_size: int = 8, repeats: int = 5,
             warmup: int = 1, threshold: float = 0.5) -> dict:
-    """Time ``repeats`` full passes over ``texts``; figures are medians over the passes."""
+    """Time ``repeats`` full passes over ``texts`` after ``warmup`` untimed ones; figures are medians over the
+    passes."""
     for _ in range(warmup):
-        model.inference(texts[:batch_size], labels, batch_size=batch_size, threshold=threshold)
+        model.inference(texts, labels, batch_size=batch_size, threshold=threshold)
     seconds = []
     for _ in range(repeats):
         if model.device.type == "cuda":

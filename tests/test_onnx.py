@@ -165,6 +165,8 @@ def test_export_leaves_the_model_in_its_mode_and_the_folder_whole(span_model, tm
     assert {"model.onnx", MANIFEST_FILE, "gliner_config.json"} <= names and not any(n.startswith(".") for n in names)
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
     assert manifest["architecture"] == "UniEncoderSpan" and manifest["quantize"] is None
+    onnx = GLiNER.from_pretrained(folder)
+    assert onnx.num_parameters() == span_model.num_parameters() and onnx.device.type == "cpu"
 
 
 @pytest.mark.parametrize("overrides", [{}, {"span_mode": "token_level"}])

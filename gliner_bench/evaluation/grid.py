@@ -104,7 +104,7 @@ def model_info(spec: str, model) -> dict:
     loaded from (``None`` for an ``untrained:`` model built in memory)."""
     return {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
             "parameters": model.num_parameters(), "revision": None, "weights_sha256": model.weights_digest(),
-            "precision": model.precision}
+            "precision": model.precision, "backend": model.backend}
 
 
 def task_info(task) -> dict:

@@ -171,6 +171,7 @@ def export_onnx(gliner, output: str | os.PathLike, quantize: str | None = None, 
         "format": FORMAT, "format_version": FORMAT_VERSION, "architecture": gliner.config.architecture,
         "graphs": graphs, "quantize": quantize, "opset": OPSET, "exported_by": f"gliner-bench {__version__}",
         "torch": torch.__version__, "source_weights_sha256": gliner.weights_digest(),
+        "parameters": gliner.num_parameters(),
     }
     if gliner.family.name == "bi":
         manifest["text_vocabulary_size"] = gliner.model.text_vocabulary_size

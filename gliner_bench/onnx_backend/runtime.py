@@ -17,6 +17,9 @@ from torch import nn
 from . import FORMAT, FORMAT_VERSION, INSTALL_HINT, MANIFEST_FILE
 from .graphs import selections
 
+SPIN = False  # onnxruntime's idle intra-op threads sleep (its default is to spin; no faster alone, and spinning
+# threads slow the torch steps between runs in a process that also hosts torch models)
+
 
 class ExportFolderError(ValueError):
     """An export folder that cannot be run; the message names what is wrong and the fix."""
@@ -58,12 +61,14 @@ def _onnxruntime():
 class Graph:
     """One onnxruntime session and the names of its inputs, fed from torch tensors."""
 
-    def __init__(self, path: Path, inputs: list[str], threads: int):
+    def __init__(self, path: Path, inputs: list[str], threads: int, spin: bool = SPIN):
         ort = _onnxruntime()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not spin:  # idle ORT threads would spin through the Python and torch steps between runs
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own exception types for a corrupt file
@@ -93,10 +98,11 @@ class OnnxModule(nn.Module):
 
     backend = "onnxruntime"
 
-    def __init__(self, config, graphs: dict[str, Graph]):
+    def __init__(self, config, graphs: dict[str, Graph], parameter_count: int | None = None):
         super().__init__()
         self.config = config
         self.graphs = graphs
+        self.parameter_count = parameter_count  # of the torch model it was exported from
 
     def _text_feeds(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         cfg = self.config
@@ -119,8 +125,9 @@ class OnnxBiModule(OnnxModule):
 
     has_cross_fuser = False
 
-    def __init__(self, config, graphs: dict[str, Graph], text_vocabulary_size: int):
-        super().__init__(config, graphs)
+    def __init__(self, config, graphs: dict[str, Graph], text_vocabulary_size: int,
+                 parameter_count: int | None = None):
+        super().__init__(config, graphs, parameter_count)
         self.text_vocabulary_size = text_vocabulary_size
 
     def encode_labels(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -160,10 +167,10 @@ def load_export(directory: Path, config, threads: int | None = None):
     tokenizer = ckpt.load_tokenizer(directory, config)
     if "labels" in graphs:
         labels_tokenizer = ckpt.load_labels_tokenizer(directory, config)
-        module = OnnxBiModule(config, graphs, int(manifest["text_vocabulary_size"]))
+        module = OnnxBiModule(config, graphs, int(manifest["text_vocabulary_size"]), manifest.get("parameters"))
     else:
         labels_tokenizer = None
-        module = OnnxUniModule(config, graphs)
+        module = OnnxUniModule(config, graphs, manifest.get("parameters"))
     gliner = GLiNER(config, module, tokenizer, labels_tokenizer=labels_tokenizer)
     gliner.precision = manifest.get("quantize") or "fp32"
     gliner.weights_file = directory / next(iter(manifest["graphs"].values()))["file"]

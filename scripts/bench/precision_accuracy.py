@@ -3,7 +3,9 @@
 For each model and inference path (torch fp32, bf16, int8; ONNX Runtime fp32 "onnx" and int8 "onnx-int8", from
 ``gliner-bench export``): WNUT-16 test split, pre-split words, the task's 10 labels,
 threshold 0.5 (the leaderboard's protocol): micro-F1, the fraction of fp32's entities reproduced exactly
-(same tweet, span and label), and texts/s of that pass. Writes one results file per model,
+(same tweet, span and label). Speed is not measured here: paths run one after another in one process, where
+torch's and onnxruntime's thread pools disturb each other; ``bench_vs_reference.py --paths`` times each path in its
+own process. Writes one results file per model,
 ``<out>/<model>__wnut16.json`` with the environment (device, threads, versions), and prints a table.
 
     .venv/bin/python scripts/bench/precision_accuracy.py --models uni-span,uni-token,bi-span,bi-token --threads 2
@@ -11,7 +13,6 @@ threshold 0.5 (the leaderboard's protocol): micro-F1, the fraction of fp32's ent
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,27 +48,23 @@ def main() -> int:
     precisions = args.precisions.split(",")
     if precisions[0] != "fp32":
         raise SystemExit("--precisions must start with fp32: the others are compared against it")
-    print("model | precision | micro-F1 | delta F1 | fp32 entities kept | texts/s")
+    print("model | path | micro-F1 | delta F1 | fp32 entities kept")
     for name in args.models.split(","):
         spec = name if "/" in name else f"bundled:{name}"
         rows, base = {}, None
         for precision in precisions:
             model = load_path(spec, precision, load_model, tempfile.gettempdir())
-            harness.predict(model, test[:16], labels, 0.5, args.batch_size)  # warm-up
-            start = time.perf_counter()
             found = harness.above(harness.predict(model, test, labels, 0.5, args.batch_size), 0.5)
-            seconds = time.perf_counter() - start
             report = metrics.entity_report(found, gold, labels)
             base = found if base is None else base
             key = model.precision if model.backend == "torch" else f"onnx-{model.precision}"
             rows[key] = {"requested": precision, "backend": model.backend, "micro": report["micro"],
                                      "per_label_f1": {k: v["f1"] for k, v in report["per_label"].items()},
-                                     "agreement_with_fp32": metrics.agreement(base, found),
-                                     "texts_per_second": len(test) / seconds}
+                                     "agreement_with_fp32": metrics.agreement(base, found)}
             r = rows[key]
             print(f"{name} | {key} | {100 * r['micro']['f1']:.2f} | "
                   f"{100 * (r['micro']['f1'] - rows['fp32']['micro']['f1']):+.2f} | "
-                  f"{100 * r['agreement_with_fp32']['kept']:.1f}% | {r['texts_per_second']:.1f}", flush=True)
+                  f"{100 * r['agreement_with_fp32']['kept']:.1f}%", flush=True)
         record = {"model": spec, "task": "wnut16", "split": "test", "texts": len(test), "threshold": 0.5,
                   "batch_size": args.batch_size, "protocol": "pre-split words, the task's 10 labels",
                   "precisions": rows, "environment": environment.describe("cpu")}
