@@ -90,7 +90,8 @@ def main() -> int:
         if args.model:
             from gliner_bench import GLiNER
 
-            source = GLiNER.from_pretrained(args.model)
+            # the reference's word splitter, so both read the same words (the bundled defaults split with "unicode")
+            source = GLiNER.from_pretrained(args.model, word_splitter="whitespace")
             args.architecture = source.config.architecture
             source.save_pretrained(ckpt)
         else:
