@@ -5,6 +5,9 @@
 ``s_w`` (out,): max |W| of each output row / 127, fixed at conversion. ``s_x`` (N, 1): max |x| of each token
 (row of the flattened input) / 127, computed per call, so a token's result never depends on the other rows of
 its batch. The product runs as int8 x int8 -> int32 (``torch._int_mm``, VNNI / AMX on x86).
+
+With a smoothing vector ``s`` (in,) (``smoothing.py``), ``W`` is stored as ``W * s`` and each token as ``x / s``
+before its scale is taken: the same product, with the activations' outlier channels moved into the weights.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ def int8_matmul_available() -> bool:
 class Int8Linear(nn.Module):
     """Inference-only int8 replacement of a Linear(in, out)."""
 
-    def __init__(self, linear: nn.Linear):
+    def __init__(self, linear: nn.Linear, smoothing: torch.Tensor | None = None):
         super().__init__()
         w = linear.weight.detach().float()  # (out, in)
+        if smoothing is not None:
+            w = w * smoothing[None, :]
+        self.register_buffer("inverse_smoothing", None if smoothing is None else 1.0 / smoothing.float())  # (in,)
         scale = w.abs().amax(dim=1).clamp_min(1e-12) / _QMAX  # (out,)
         self.in_features, self.out_features = linear.in_features, linear.out_features
         self.register_buffer("weight_t", torch.round(w / scale[:, None]).to(torch.int8).t().contiguous())  # (in, out)
@@ -42,6 +48,8 @@ class Int8Linear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x (..., in) -> (..., out)
         rows = x.reshape(-1, self.in_features).float()  # (N, in)
+        if self.inverse_smoothing is not None:
+            rows = rows * self.inverse_smoothing
         scale = rows.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / _QMAX  # (N, 1)
         q = torch.round(rows / scale).to(torch.int8)  # (N, in)
         y = torch._int_mm(q, self.weight_t).float() * scale * self.weight_scale  # (N, out)
@@ -50,16 +58,18 @@ class Int8Linear(nn.Module):
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, int8"
+        smoothed = ", smoothed" if self.inverse_smoothing is not None else ""
+        return f"in_features={self.in_features}, out_features={self.out_features}, int8{smoothed}"
 
     @classmethod
-    def swap_into(cls, module: nn.Module) -> int:
-        """Replace every ``nn.Linear`` under ``module`` in place; returns how many."""
+    def swap_into(cls, module: nn.Module, smoothing: dict[str, torch.Tensor] | None = None, prefix: str = "") -> int:
+        """Replace every ``nn.Linear`` under ``module`` in place, smoothed by ``smoothing[qualified name]`` where
+        given (names relative to ``module``); returns how many."""
         count = 0
         for name, child in module.named_children():
             if type(child) is nn.Linear:
-                setattr(module, name, cls(child))
+                setattr(module, name, cls(child, (smoothing or {}).get(prefix + name)))
                 count += 1
             else:
-                count += cls.swap_into(child)
+                count += cls.swap_into(child, smoothing, f"{prefix}{name}.")
         return count

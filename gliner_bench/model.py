@@ -142,14 +142,18 @@ class GLiNER(nn.Module):
     def set_precision(self, precision: str) -> GLiNER:
         """Run the encoders in ``precision`` ("fp32", "bf16", "int8"; ``precision.py``), in place, once;
         ``self.precision`` says what took effect (bf16 falls back to fp32, with a warning, on a CPU without native
-        bfloat16)."""
+        bfloat16). int8 first calibrates on the package's sample sentences (``smoothing.py``, about a second per
+        100M parameters)."""
         from .precision import apply_precision
+        from .smoothing import activation_maxima
 
         self._refuse_on_onnx("set_precision", "export with --quantize int8 for an int8 graph")
         if self.precision != "fp32" and precision != self.precision:
             raise ValueError(f"This model already runs in {self.precision}; load it again for {precision}.")
         if precision != self.precision:
-            self.precision = apply_precision(self.model, precision, self.device)
+            self.precision = apply_precision(self.model, precision, self.device,
+                                             calibrate=lambda: activation_maxima(self))
+            self.clear_label_cache()  # label vectors cached in fp32 (calibration) are not this precision's
         return self
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:

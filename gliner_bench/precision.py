@@ -25,6 +25,8 @@ import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # torch is imported on use: the CLI reads PRECISIONS before any model
+    from collections.abc import Callable
+
     import torch
     from torch import nn
 
@@ -47,8 +49,11 @@ def bf16_supported() -> bool:
     return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def apply_precision(model: nn.Module, precision: str, device: str | torch.device = "cpu") -> str:
-    """Convert ``model``'s backbones in place; returns the precision that took effect (bf16 may fall back)."""
+def apply_precision(model: nn.Module, precision: str, device: str | torch.device = "cpu",
+                    calibrate: Callable[[], dict] | None = None) -> str:
+    """Convert ``model``'s backbones in place; returns the precision that took effect (bf16 may fall back).
+    ``calibrate``: for int8, returns the fp32 model's per-channel activation maxima (``smoothing.activation_maxima``)
+    from which each Linear is smoothed before it is quantised."""
     check_precision(precision)
     if precision == "fp32":
         return precision
@@ -76,6 +81,12 @@ def apply_precision(model: nn.Module, precision: str, device: str | torch.device
     if not int8_matmul_available():
         raise RuntimeError("precision='int8' needs torch's int8 matrix product (torch._int_mm), which this torch "
                            f"({torch.__version__}) lacks on the CPU; use precision='fp32' or 'bf16', or torch>=2.2.")
-    for backbone in backbones:
-        Int8Linear.swap_into(backbone.model)
+    scales = {}
+    if calibrate is not None:
+        from .smoothing import smoothing_scales
+
+        scales = smoothing_scales(model, calibrate())  # qualified names under ``model``
+    for name, backbone in ((n, m) for n, m in model.named_modules() if isinstance(m, Backbone)):
+        prefix = f"{name}.model."
+        Int8Linear.swap_into(backbone.model, {k[len(prefix):]: v for k, v in scales.items() if k.startswith(prefix)})
     return precision

@@ -273,7 +273,7 @@ def test_a_bundled_default_exported_gives_its_entities(name, tmp_path):
 def test_smoothing_keeps_the_function_and_flattens_the_activations(span_model):
     """The smoothed copy an int8 export is traced from computes the same logits in fp32, from activations whose
     channels are more even (what per-tensor int8 activations need)."""
-    from gliner_bench.onnx_backend.smoothing import SmoothedLinear, activation_maxima, smoothed_copy
+    from gliner_bench.smoothing import SmoothedLinear, activation_maxima, smoothed_copy
 
     with torch.no_grad():  # one outlier channel into the first layer's inputs, as real BERT encoders have
         span_model.model.token_rep_layer.bert_layer.model.embeddings.LayerNorm.weight[3] *= 50

@@ -23,10 +23,10 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint as ckpt
+from ..smoothing import ALPHA, smoothed_copy
 from ..version import __version__
 from . import FORMAT, FORMAT_VERSION, INSTALL_HINT, MANIFEST_FILE
 from .graphs import EXPORTABLE_POOLING, HeadGraph, LabelsGraph, UniGraph, WordsGraph, selections
-from .smoothing import ALPHA, smoothed_copy
 
 EXPORTABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken")
 QUANTIZE = (None, "int8")

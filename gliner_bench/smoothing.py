@@ -1,8 +1,8 @@
 """SmoothQuant-style smoothing of the encoders' Linear layers before int8 quantisation (Xiao et al., 2023).
 
-onnxruntime's dynamic quantisation gives each activation tensor one scale, and a few channels of a BERT encoder's
-activations are 10-100x larger than the rest, so the other channels lose most of their bits: entities near the
-threshold flip. Each Linear ``x @ W.T`` is rewritten as ``(x / s) @ (W * s).T`` with a per-input-channel
+A few channels of a BERT encoder's activations are 10-100x larger than the rest. An int8 activation scale (one per
+tensor in onnxruntime's dynamic quantisation, one per token in ``int8.Int8Linear``) then leaves the other channels
+few levels, and entities near the threshold flip. Each Linear ``x @ W.T`` is rewritten as ``(x / s) @ (W * s).T`` with a per-input-channel
 ``s = max|x|^a / max|W|^(1-a)``: the same function in exact arithmetic, but activations with flat channels and the
 outliers moved into the weights, which are quantised per output channel. ``max|x|`` comes from a calibration pass
 over the package's own sample sentences (never evaluation data).
@@ -74,15 +74,22 @@ def activation_maxima(gliner) -> dict[str, torch.Tensor]:
     return maxima
 
 
+def smoothing_scales(module: nn.Module, maxima: dict[str, torch.Tensor], alpha: float = ALPHA
+                     ) -> dict[str, torch.Tensor]:
+    """``s`` (in,) per calibrated encoder Linear of ``module`` (names as in ``activation_maxima``); Linears never
+    reached in calibration get none and are left as they are."""
+    scales = {}
+    for name, linear in encoder_linears(module).items():
+        if name in maxima:
+            w_max = linear.weight.detach().abs().amax(0).float().clamp_min(1e-5)  # (in,)
+            scales[name] = (maxima[name].clamp_min(1e-5) ** alpha / w_max ** (1 - alpha)).clamp_min(1e-5)
+    return scales
+
+
 def smoothed_copy(gliner, alpha: float = ALPHA) -> nn.Module:
     """A copy of ``gliner.model`` whose calibrated encoder Linears are ``SmoothedLinear`` (same outputs in fp32)."""
-    maxima = activation_maxima(gliner)
     module = copy.deepcopy(gliner.model)
-    for name, linear in encoder_linears(module).items():
-        if name not in maxima:
-            continue  # never reached in calibration: left as it is
-        w_max = linear.weight.detach().abs().amax(0).float().clamp_min(1e-5)  # (in,)
-        scale = (maxima[name].clamp_min(1e-5) ** alpha / w_max ** (1 - alpha)).clamp_min(1e-5)
+    for name, scale in smoothing_scales(module, activation_maxima(gliner), alpha).items():
         parent_name, _, child = name.rpartition(".")
-        setattr(module.get_submodule(parent_name), child, SmoothedLinear(linear, scale))
+        setattr(module.get_submodule(parent_name), child, SmoothedLinear(module.get_submodule(name), scale))
     return module.eval()
