@@ -175,6 +175,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     cfg = model.config
     print(json.dumps({
         "architecture": cfg.architecture,
+        "backend": model.backend,
+        "precision": model.precision,
         "backbone": cfg.model_name,
         "parameters": model.num_parameters(),
         "hidden_size": cfg.hidden_size,

@@ -294,3 +294,18 @@ def test_smoothing_keeps_the_function_and_flattens_the_activations(span_model):
     name = next(n for n, m in smoothed.named_modules() if m is layer)
     flat = maxima[name] * layer.inverse_scale
     assert ratio[name] > 10 and float(flat.max() / flat.mean()) < ratio[name] / 3
+
+
+def test_a_token_head_scores_many_labels_in_blocks_with_the_same_logits(exports, monkeypatch):
+    from gliner_bench.onnx_backend.runtime import OnnxBiModule
+
+    _, onnx, expected = exports("bi_token")
+    fwd = expected["forward"][0]
+    batch = tokenize_batch(onnx.tokenizer, fwd["words"], [[] for _ in fwd["words"]], onnx.config.subtoken_pooling)
+    words, word_mask = onnx.model.encode_words(batch)
+    labels = torch.randn(words.size(0), 7, words.size(-1))
+    whole = onnx.model.score(words, word_mask, labels, batch["text_lengths"])["logits"]
+    monkeypatch.setattr(OnnxBiModule, "PAIR_BLOCK", words.size(0) * words.size(1) * 4 * words.size(-1) * 2)
+    blocked = onnx.model.score(words, word_mask, labels, batch["text_lengths"])["logits"]  # blocks of 2 labels
+    assert whole.shape == (words.size(0), words.size(1), 7, 3)
+    assert torch.allclose(whole, blocked, atol=1e-6)

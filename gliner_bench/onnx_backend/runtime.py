@@ -143,12 +143,22 @@ class OnnxBiModule(OnnxModule):
     def span_grid(self, words: torch.Tensor, num_labels: int) -> None:
         return None
 
+    PAIR_BLOCK = 1 << 24  # token heads: (B, W, labels, 4D) values per head run (64 MB of fp32)
+
     def score(self, words: torch.Tensor, word_mask: torch.Tensor, labels: torch.Tensor, lengths: torch.Tensor,
               grid=None) -> dict[str, torch.Tensor]:
+        """Logits (span: B, W, K, C; token: B, W, C, 3). A token head's pair term holds B x W x C x 4D values, so
+        labels go through it in blocks (as ``TokenScorer`` does in torch)."""
         if labels.dim() == 2:
             labels = labels.expand(words.size(0), -1, -1)  # (B, C, D)
-        logits = self.graphs["head"](words=_float(words), word_mask=_float(word_mask), labels=_float(labels))
-        return {"logits": logits}
+        words, word_mask, labels = _float(words), _float(word_mask), _float(labels)
+        if not self.config.is_token_level:
+            return {"logits": self.graphs["head"](words=words, word_mask=word_mask, labels=labels)}
+        B, W, D = words.shape
+        step = max(1, self.PAIR_BLOCK // max(1, B * W * 4 * D))
+        blocks = [self.graphs["head"](words=words, word_mask=word_mask, labels=labels[:, c:c + step].contiguous())
+                  for c in range(0, labels.size(1), step)]
+        return {"logits": torch.cat(blocks, dim=2) if blocks else words.new_zeros(B, W, 0, 3)}
 
 
 def load_export(directory: Path, config, threads: int | None = None):
