@@ -12,3 +12,19 @@ def assert_same_entities(ours, ref, tol: float = SCORE_TOL) -> int:
         for a, b in zip(got, want):
             assert abs(a["score"] - b["score"]) <= tol
     return sum(len(x) for x in ref)
+
+
+def replay_run(model, texts, run):
+    """One recorded reference run (``expected.json``'s ``runs``) made again on ``model``: (ours, the reference's)
+    entity lists. Kinds: predict_entities, predict_with_embeds (the reference's label embeddings), inference and
+    inference_per_text."""
+    import torch
+
+    kwargs = {"threshold": run["threshold"], "flat_ner": run["flat_ner"], "multi_label": run["multi_label"]}
+    if run["kind"] == "predict_entities":
+        return [model.predict_entities(run["text"], run["labels"], **kwargs)], [run["output"]]
+    if run["kind"] == "predict_with_embeds":
+        emb = torch.tensor(run["label_embeddings"], dtype=torch.float32)
+        return model.batch_predict_with_embeds(texts, emb, run["labels"], batch_size=run["batch_size"],
+                                               **kwargs), run["output"]
+    return model.inference(texts, run["labels"], batch_size=run["batch_size"], **kwargs), run["output"]

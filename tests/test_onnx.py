@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from parity_helpers import assert_same_entities
+from parity_helpers import assert_same_entities, replay_run
 
 from gliner_bench import GLiNER
 from gliner_bench.cli import main
@@ -97,13 +97,7 @@ def test_uni_export_gives_the_reference_logits_and_entities(case, exports):
     for run in expected["runs"]:
         if batch_dependent and run.get("batch_size", 1) > 1:
             continue
-        kwargs = {"threshold": run["threshold"], "flat_ner": run["flat_ner"], "multi_label": run["multi_label"]}
-        if run["kind"] == "predict_entities":
-            got, want = [onnx.predict_entities(run["text"], run["labels"], **kwargs)], [run["output"]]
-        else:
-            got = onnx.inference(expected["texts"], run["labels"], batch_size=run["batch_size"], **kwargs)
-            want = run["output"]
-        compared += assert_same_entities(got, want, tol=SCORE_TOL)
+        compared += assert_same_entities(*replay_run(onnx, expected["texts"], run), tol=SCORE_TOL)
     assert compared > 0
 
 
@@ -127,18 +121,7 @@ def test_bi_export_gives_the_reference_label_vectors_logits_and_entities(case, e
         assert_logits_close(logits, fwd["logits"], "logits")
     compared = 0
     for run in expected["runs"]:
-        kwargs = {"threshold": run["threshold"], "flat_ner": run["flat_ner"], "multi_label": run["multi_label"]}
-        if run["kind"] == "predict_entities":
-            got, want = [onnx.predict_entities(run["text"], run["labels"], **kwargs)], [run["output"]]
-        elif run["kind"] == "predict_with_embeds":
-            emb = torch.tensor(run["label_embeddings"], dtype=torch.float32)
-            got = onnx.batch_predict_with_embeds(expected["texts"], emb, run["labels"], batch_size=run["batch_size"],
-                                                 **kwargs)
-            want = run["output"]
-        else:
-            got = onnx.inference(expected["texts"], run["labels"], batch_size=run["batch_size"], **kwargs)
-            want = run["output"]
-        compared += assert_same_entities(got, want, tol=SCORE_TOL)
+        compared += assert_same_entities(*replay_run(onnx, expected["texts"], run), tol=SCORE_TOL)
     assert compared > 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from parity_helpers import assert_same_entities
+from parity_helpers import assert_same_entities, replay_run
 
 from gliner_bench import GLiNER
 from gliner_bench.checkpoint import CheckpointError
@@ -51,19 +51,8 @@ def test_fixtures_cover_span_token_fuser_and_legacy():
 def test_entities_match_reference(case):
     model, expected = load(case)
     compared = 0
-    for run in expected["runs"]:
-        kwargs = {"threshold": run["threshold"], "flat_ner": run["flat_ner"], "multi_label": run["multi_label"]}
-        if run["kind"] == "predict_entities":
-            got, want = [model.predict_entities(run["text"], run["labels"], **kwargs)], [run["output"]]
-        elif run["kind"] == "predict_with_embeds":
-            emb = torch.tensor(run["label_embeddings"], dtype=torch.float32)  # the reference's encode_labels
-            got = model.batch_predict_with_embeds(expected["texts"], emb, run["labels"],
-                                                  batch_size=run["batch_size"], **kwargs)
-            want = run["output"]
-        else:  # "inference" and "inference_per_text" (labels: one list per text)
-            got = model.inference(expected["texts"], run["labels"], batch_size=run["batch_size"], **kwargs)
-            want = run["output"]
-        compared += assert_same_entities(got, want)
+    for run in expected["runs"]:  # predict_with_embeds: with the reference's encode_labels
+        compared += assert_same_entities(*replay_run(model, expected["texts"], run))
     assert compared > 0, "fixture runs produced no entities: the comparison would be empty"
 
 
