@@ -221,8 +221,11 @@ def test_an_export_refuses_what_needs_the_torch_model(span_model, tmp_path):
     assert not (tmp_path / "saved").exists()
     with pytest.raises(ValueError, match="set_precision needs the torch model"):
         onnx.set_precision("bf16")
-    with pytest.raises(ValueError, match="precision it was exported with"):
-        GLiNER.from_pretrained(tmp_path / "export", precision="int8")
+    with pytest.raises(ValueError, match="compile needs the torch model"):
+        onnx.compile()
+    for kwargs in ({"precision": "int8"}, {"map_location": "cuda"}):
+        with pytest.raises(ValueError, match="precision it was exported with"):
+            GLiNER.from_pretrained(tmp_path / "export", **kwargs)
     with pytest.raises(ExportError, match="already an ONNX export"):
         export_onnx(onnx, tmp_path / "again")
 
