@@ -58,7 +58,7 @@ def build_checkpoint(directory: Path, architecture: str = "UniEncoderSpan", seed
 
 def public_arguments(args) -> dict:
     """The run's arguments without this machine's paths (a results file may be shared or committed)."""
-    return {k: v for k, v in vars(args).items() if k not in ("ref_python", "out")}
+    return {k: v for k, v in vars(args).items() if k not in ("ref_python", "fast_gliner_python", "out")}
 
 
 def same_entities(ours, ref) -> tuple[bool, float]:
