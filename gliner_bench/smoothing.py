@@ -62,12 +62,11 @@ def activation_maxima(gliner) -> dict[str, torch.Tensor]:
         return record
 
     handles = [m.register_forward_hook(hook(name)) for name, m in linears.items()]
+    gliner.clear_label_cache()  # a bi-encoder's label encoder must run on the calibration labels
     try:
         texts, label_sets = calibration_inputs()
         for labels in label_sets:
             gliner.inference(texts, labels, threshold=0.5)
-            if gliner.capabilities.label_embeddings:
-                gliner.family.encode(labels)  # the label encoder's activations (cached labels skip it)
     finally:
         for h in handles:
             h.remove()

@@ -104,6 +104,12 @@ class SpanMarkerV0(nn.Module):
         pre = gather_words(start, span_idx[..., 0]) + gather_words(end, span_idx[..., 1])  # (B, S, 4D)
         return self.out_project[3](self.out_project[2](F.relu(pre)))
 
+    def folded_labels(self, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last Linear of ``out_project`` folded into the labels: (B, C, D) -> q (B, C, 4D), bias (B, C), so a
+        span's score is ``relu(start + end) @ q + bias``."""
+        last = self.out_project[3]  # Linear(4D, D)
+        return labels @ last.weight, labels @ last.bias
+
     @staticmethod
     def grid_is_cheaper(num_labels: int, hidden: int) -> bool:
         """Span vectors then dot products (4D*D + D*C per span) beat folding the last Linear into the labels
@@ -143,9 +149,7 @@ class SpanMarkerV0(nn.Module):
         if self.grid_is_cheaper(C, D):
             scores = grid_scores(self.span_grid(h), labels)
             return torch.where(span_mask[..., None], scores, scores[:, :1, :1])  # span (0, 0), as upstream
-        last = self.out_project[3]  # Linear(4D, D), folded into the labels
-        q = labels @ last.weight  # (B, C, 4D)
-        bias = labels @ last.bias  # (B, C)
+        q, bias = self.folded_labels(labels)  # (B, C, 4D), (B, C)
         start, end = self._halves(h)  # (B, W, 4D) each
         drop = self.out_project[2]  # identity at inference; in training it sits before the last Linear, as upstream
         scores = h.new_zeros(B, W, K, C)
@@ -236,21 +240,32 @@ class TokenScorer(nn.Module):
 
     def forward(self, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         # tokens (B, W, D), labels (B, C, D) -> (B, W, C, 3)
-        B, W, D = tokens.shape
-        t0, t1 = self.proj_token(tokens).split(D, dim=-1)  # (B, W, D) each
-        l0, l1 = self.proj_label(labels).split(D, dim=-1)  # (B, C, D) each
-        first, last = self.out_mlp[0], self.out_mlp[3]
-        Wt, Wl, Wp = first.weight.split(D, dim=1)  # (4D, D) each: token, label, product blocks
-        token_term = F.linear(t0, Wt, first.bias)[:, :, None, :]  # (B, W, 1, 4D)
-        label_term = F.linear(l0, Wl)[:, None, :, :]  # (B, 1, C, 4D)
-        step = max(1, self.PAIR_BLOCK // max(1, B * W * first.out_features))
-        blocks = []
-        for c in range(0, labels.size(1), step):
-            hidden = F.linear(t1[:, :, None, :] * l1[:, None, c:c + step, :], Wp)  # (B, W, c, 4D)
-            hidden += token_term
-            hidden += label_term[:, :, c:c + step]
-            hidden = F.relu(self.out_mlp[1](hidden), inplace=True)
-            blocks.append(last(hidden))  # (B, W, c, 3)
+        B, W, _ = tokens.shape
+        t1, token_term, l1, label_term = self.terms(tokens, labels)
+        step = max(1, self.PAIR_BLOCK // max(1, B * W * token_term.size(-1)))
+        blocks = [self.pair_block(t1, token_term, l1[:, c:c + step], label_term[:, :, c:c + step])
+                  for c in range(0, labels.size(1), step)]
         if len(blocks) == 1:
             return blocks[0]
-        return torch.cat(blocks, dim=2) if blocks else tokens.new_zeros(B, W, 0, last.out_features)
+        return torch.cat(blocks, dim=2) if blocks else tokens.new_zeros(B, W, 0, self.out_mlp[3].out_features)
+
+    def terms(self, tokens: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """What is computed once per word and once per label: ``t1`` (B, W, D), the token term (B, W, 1, 4D)
+        with the first Linear's bias, ``l1`` (B, C, D), the label term (B, 1, C, 4D)."""
+        D = tokens.size(-1)
+        t0, t1 = self.proj_token(tokens).split(D, dim=-1)  # (B, W, D) each
+        l0, l1 = self.proj_label(labels).split(D, dim=-1)  # (B, C, D) each
+        first = self.out_mlp[0]
+        Wt, Wl, _ = first.weight.split(D, dim=1)  # (4D, D) each: token, label, product blocks
+        return t1, F.linear(t0, Wt, first.bias)[:, :, None, :], l1, F.linear(l0, Wl)[:, None, :, :]
+
+    def pair_block(self, t1: torch.Tensor, token_term: torch.Tensor, l1: torch.Tensor,
+                   label_term: torch.Tensor) -> torch.Tensor:
+        """Scores of every word against a block of c labels (``terms`` sliced to them): (B, W, c, 3)."""
+        first = self.out_mlp[0]
+        Wp = first.weight[:, 2 * t1.size(-1):]  # (4D, D): the product block
+        hidden = F.linear(t1[:, :, None, :] * l1[:, None, :, :], Wp)  # (B, W, c, 4D)
+        hidden += token_term
+        hidden += label_term
+        hidden = F.relu(self.out_mlp[1](hidden), inplace=True)
+        return self.out_mlp[3](hidden)

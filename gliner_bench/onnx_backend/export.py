@@ -26,7 +26,15 @@ from .. import checkpoint as ckpt
 from ..smoothing import ALPHA, smoothed_copy
 from ..version import __version__
 from . import FORMAT, FORMAT_VERSION, INSTALL_HINT, MANIFEST_FILE
-from .graphs import EXPORTABLE_POOLING, HeadGraph, LabelsGraph, UniGraph, WordsGraph, selections
+from .graphs import (
+    EXPORTABLE_POOLING,
+    HeadGraph,
+    LabelsGraph,
+    UniGraph,
+    WordsGraph,
+    label_selection,
+    word_selection,
+)
 
 EXPORTABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken")
 QUANTIZE = (None, "int8")
@@ -90,7 +98,8 @@ def _graphs(gliner, module: torch.nn.Module, directory: Path) -> dict[str, dict]
     """Trace ``module`` (``gliner.model`` or its smoothed copy) into ``directory``: name -> {"file", "inputs"}."""
     cfg = gliner.config
     batch = _example(gliner)
-    sel = selections(batch, cfg.class_token_index, cfg.embed_ent_token, cfg.subtoken_pooling)
+    sel = word_selection(batch, cfg.subtoken_pooling) | label_selection(batch, cfg.class_token_index,
+                                                                        cfg.embed_ent_token)
     with_types = bool(cfg.case_token_types)
     text_names = ["input_ids", "attention_mask"] + (["token_type_ids"] if with_types else [])
     text_args = tuple(batch[n] for n in text_names)

@@ -3,7 +3,7 @@
 The torch modules pick their work with Python control flow that tracing would freeze to the example's sizes
 (``int(text_lengths.max())``, loops over span widths up to the text's length, label blocks), and pool words with
 ``nonzero``/scatter. Here every size comes from an input's shape, and pooling is a product with selection
-matrices built in Python from the batch (``selections``): one-hot rows for "first"/"last" pooling, averaging
+matrices built in Python from the batch (``word_selection``, ``label_selection``): one-hot rows for "first"/"last" pooling, averaging
 rows for "mean". The graphs reuse the modules' own submodules, so an export carries exactly their weights.
 
 Graphs (inputs -> outputs; B texts, L tokens, W words, C labels, D width, K span widths, N label prompts, T tokens):
@@ -25,30 +25,32 @@ from ..modeling.layers import BiLSTM, SpanMarkerV0, TokenScorer
 EXPORTABLE_POOLING = ("first", "last", "mean")
 
 
-def selections(batch: dict[str, torch.Tensor], class_token_index: int, embed_ent_token: bool,
-               pooling: str) -> dict[str, torch.Tensor]:
-    """The graphs' pooling inputs for a tokenised batch (``processing.tokenize_batch``):
-    ``word_pool`` (B, W, L) rows that average each word's selected subtokens, ``word_mask`` (B, W),
-    ``label_pick`` (B, C, L) one-hot rows at each label's token, ``label_mask`` (B, C); masks are float 0/1."""
-    ids, attention, words_mask = batch["input_ids"], batch["attention_mask"].bool(), batch["words_mask"]
-    B, L = ids.shape
-    lengths = batch["text_lengths"]
+def word_selection(batch: dict[str, torch.Tensor], pooling: str) -> dict[str, torch.Tensor]:
+    """The graphs' word inputs for a tokenised batch (``processing.tokenize_batch``): ``word_pool`` (B, W, L),
+    rows that average each word's selected subtokens, and ``word_mask`` (B, W) (float 0/1)."""
+    attention, words_mask, lengths = batch["attention_mask"].bool(), batch["words_mask"], batch["text_lengths"]
+    B, L = words_mask.shape
     W = int(lengths.max()) if lengths.numel() else 0
     word_pool = torch.zeros(B, W, L)
     rows, cols = torch.nonzero((words_mask > 0) & attention, as_tuple=True)
     word_pool[rows, words_mask[rows, cols] - 1, cols] = 1.0
     if pooling == "mean":
         word_pool = word_pool / word_pool.sum(-1, keepdim=True).clamp_min(1.0)
-    word_mask = (torch.arange(W)[None, :] < lengths[:, None]).float()  # (B, W)
-    is_label = ids.eq(class_token_index) & attention  # (B, L)
+    return {"word_pool": word_pool, "word_mask": (torch.arange(W)[None, :] < lengths[:, None]).float()}
+
+
+def label_selection(batch: dict[str, torch.Tensor], class_token_index: int,
+                    embed_ent_token: bool) -> dict[str, torch.Tensor]:
+    """A prompted batch's label inputs: ``label_pick`` (B, C, L), one-hot rows at each label's token (the
+    ``<<ENT>>`` token or the one after it), and ``label_mask`` (B, C) (float 0/1)."""
+    is_label = batch["input_ids"].eq(class_token_index) & batch["attention_mask"].bool()  # (B, L)
     counts = is_label.sum(1)
     C = int(counts.max()) if counts.numel() else 0
-    label_pick = torch.zeros(B, C, L)
+    label_pick = torch.zeros(is_label.size(0), C, is_label.size(1))
     rows, cols = torch.nonzero(is_label, as_tuple=True)  # row-major: a row's labels in order
     slots = torch.cumsum(is_label.long(), 1)[rows, cols] - 1
     label_pick[rows, slots, cols + (0 if embed_ent_token else 1)] = 1.0
-    label_mask = (torch.arange(C)[None, :] < counts[:, None]).float()  # (B, C)
-    return {"word_pool": word_pool, "word_mask": word_mask, "label_pick": label_pick, "label_mask": label_mask}
+    return {"label_pick": label_pick, "label_mask": (torch.arange(C)[None, :] < counts[:, None]).float()}
 
 
 class UnpackedBiLSTM(nn.Module):
@@ -88,9 +90,7 @@ def span_scores(layer: SpanMarkerV0, words: torch.Tensor, lengths: torch.Tensor,
     score, as upstream."""
     K = layer.max_width
     W = words.size(1)
-    last = layer.out_project[3]  # Linear(4D, D), folded into the labels
-    q = labels @ last.weight  # (B, C, 4D)
-    bias = labels @ last.bias  # (B, C)
+    q, bias = layer.folded_labels(labels)  # (B, C, 4D), (B, C)
     start, end = layer._halves(words)  # (B, W, 4D) each
     end = F.pad(end, (0, 0, 0, K))  # (B, W + K, 4D)
     pre = torch.stack([F.relu(start + end[:, k:k + W]) for k in range(K)], dim=2)  # (B, W, K, 4D)
@@ -102,15 +102,9 @@ def span_scores(layer: SpanMarkerV0, words: torch.Tensor, lengths: torch.Tensor,
 
 
 def token_scores(scorer: TokenScorer, words: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """``TokenScorer.forward`` in one block: words (B, W, D), labels (B, C, D) -> (B, W, C, 3)."""
-    D = words.size(-1)
-    t0, t1 = scorer.proj_token(words).split(D, dim=-1)  # (B, W, D) each
-    l0, l1 = scorer.proj_label(labels).split(D, dim=-1)  # (B, C, D) each
-    first, last = scorer.out_mlp[0], scorer.out_mlp[3]
-    Wt, Wl, Wp = first.weight.split(D, dim=1)  # (4D, D) each
-    hidden = F.linear(t1[:, :, None, :] * l1[:, None, :, :], Wp)  # (B, W, C, 4D)
-    hidden = hidden + F.linear(t0, Wt, first.bias)[:, :, None, :] + F.linear(l0, Wl)[:, None, :, :]
-    return last(F.relu(hidden))
+    """``TokenScorer.forward`` in one block (its loop over label blocks would freeze the traced label count):
+    words (B, W, D), labels (B, C, D) -> (B, W, C, 3)."""
+    return scorer.pair_block(*scorer.terms(words, labels))
 
 
 def head_scores(module: nn.Module, words: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

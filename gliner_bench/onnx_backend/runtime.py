@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from . import FORMAT, FORMAT_VERSION, INSTALL_HINT, MANIFEST_FILE
-from .graphs import selections
+from .graphs import label_selection, word_selection
 
 SPIN = False  # onnxruntime's idle intra-op threads sleep (its default is to spin; no faster alone, and spinning
 # threads slow the torch steps between runs in a process that also hosts torch models)
@@ -105,18 +105,18 @@ class OnnxModule(nn.Module):
         self.parameter_count = parameter_count  # of the torch model it was exported from
 
     def _text_feeds(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        cfg = self.config
-        feeds = {k: batch[k].cpu() for k in ("input_ids", "attention_mask", "token_type_ids") if k in batch}
-        sel = selections({k: v.cpu() for k, v in batch.items()}, cfg.class_token_index, cfg.embed_ent_token,
-                         cfg.subtoken_pooling)
-        return feeds | sel
+        """The batch (on the CPU, as the pipeline builds it for this module) and its word selection; each graph
+        takes the entries it reads."""
+        return batch | word_selection(batch, self.config.subtoken_pooling)
 
 
 class OnnxUniModule(OnnxModule):
     """A uni-encoder's ``model.onnx``: ``module(batch)["logits"]``, as ``UniEncoderSpan``/``Token`` answer it."""
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return {"logits": self.graphs["model"](**self._text_feeds(batch))}
+        cfg = self.config
+        feeds = self._text_feeds(batch) | label_selection(batch, cfg.class_token_index, cfg.embed_ent_token)
+        return {"logits": self.graphs["model"](**feeds)}
 
 
 class OnnxBiModule(OnnxModule):
@@ -131,7 +131,7 @@ class OnnxBiModule(OnnxModule):
         self.text_vocabulary_size = text_vocabulary_size
 
     def encode_labels(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.graphs["labels"](input_ids=input_ids.cpu(), attention_mask=attention_mask.cpu())  # (N, D)
+        return self.graphs["labels"](input_ids=input_ids, attention_mask=attention_mask)  # (N, D)
 
     def encode_words(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         feeds = self._text_feeds(batch)

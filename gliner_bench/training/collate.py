@@ -66,7 +66,9 @@ def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types
     ``synonyms`` maps a type name to its group (e.g. "human" and "person" to PERSON): a name of a positive's
     group is never drawn as a negative, which would teach the model that "human" is wrong for a person.
     ``min_negatives``: at least that many negatives when the pool has them (ours, not upstream's: a sentence with one
-    entity type and ratio 1 gets no negative half the time, and only negatives teach types apart)."""
+    entity type and ratio 1 gets no negative half the time, and only negatives teach types apart).
+    ``corpus_negatives``: that many more negatives drawn from ``corpus_types`` (every type of the training set,
+    ours: names the batch never holds still get rejected), never a positive's synonym."""
     synonyms = synonyms or {}
     def gold(ex: Example) -> list[str]:
         return [t for *_, t in (ex.relations if relations else ex.entities)]

@@ -157,11 +157,13 @@ def main() -> int:
     tps = {k: len(texts) / statistics.median(v) for k, v in times.items()}
     speedup = tps["ours"] / tps["reference"]
     per_path = {}
-    for p in paths:
+    for p in paths + peers:
         same, diff = same_entities(outputs[key(p)], outputs["reference"])
         per_path[p] = {"texts_per_second": tps[key(p)], "ratio_to_reference_fp32": tps[key(p)] / tps["reference"],
                        "identical_entities": same, "max_score_difference": diff,
                        "reference_entities_reproduced": reproduced(outputs[key(p)], outputs["reference"])}
+        if p in PEERS:
+            per_path[p]["runtime"] = workers[p].info
     record = {
         "schema_version": 1,
         "experiment": "inference_vs_reference",
@@ -183,12 +185,6 @@ def main() -> int:
         } | ({"relations": n_relations, "identical_relations": relations_identical} if relex else {})
           | ({"generated_labels": generated} if decoder else {}),
     }
-    for p in peers:
-        same, diff = same_entities(outputs[p], outputs["reference"])
-        per_path[p] = {"texts_per_second": tps[p], "ratio_to_reference_fp32": tps[p] / tps["reference"],
-                       "identical_entities": same, "max_score_difference": diff,
-                       "reference_entities_reproduced": reproduced(outputs[p], outputs["reference"]),
-                       "runtime": workers[p].info}
     n_ref = sum(len(x) for x in outputs["reference"])
     path = write_json_atomic(out, record)
     print(f"| implementation | texts/s (median of {len(times['ours'])}) | x reference | reference entities |")
@@ -213,7 +209,10 @@ PEERS = ("reference-onnx-int8", "fast-gliner", "fast-gliner-int8")
 
 
 def key(path: str) -> str:
-    """The worker's name in the timings: "ours" for torch fp32 (as before --paths existed), "ours-<path>" else."""
+    """The worker's name in the timings: "ours" for torch fp32 (as before --paths existed), a peer's own name,
+    "ours-<path>" for our other paths."""
+    if path in PEERS:
+        return path
     return "ours" if path == "fp32" else f"ours-{path}"
 
 
