@@ -30,6 +30,7 @@ class Example:
     tokens: list[str]
     entities: list[tuple[int, int, str]]  # (start word, end word inclusive, raw label)
     relations: list[tuple[int, int, str]] = field(default_factory=list)  # (head entity, tail entity, type)
+    document: int | None = None  # index of the document the sentence belongs to, where the dataset marks documents
 
 
 # ---------------------------------------------------------------------------------------------- files

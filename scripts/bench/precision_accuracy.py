@@ -57,12 +57,15 @@ def main() -> int:
             found = harness.above(harness.predict(model, test, labels, 0.5, args.batch_size), 0.5)
             report = metrics.entity_report(found, gold, labels)
             base = found if base is None else base
-            key = model.precision if model.backend == "torch" else f"onnx-{model.precision}"
-            rows[key] = {"requested": precision, "backend": model.backend, "micro": report["micro"],
-                                     "per_label_f1": {k: v["f1"] for k, v in report["per_label"].items()},
-                                     "agreement_with_fp32": metrics.agreement(base, found)}
+            # keyed by the path asked for; "ran" says what ran (bf16 falls back to fp32 on CPUs without it)
+            key = precision if model.backend == "torch" else f"onnx-{precision.partition('-')[2] or 'fp32'}"
+            rows[key] = {"requested": precision, "ran": model.precision, "backend": model.backend,
+                         "micro": report["micro"],
+                         "per_label_f1": {k: v["f1"] for k, v in report["per_label"].items()},
+                         "agreement_with_fp32": metrics.agreement(base, found)}
             r = rows[key]
-            print(f"{name} | {key} | {100 * r['micro']['f1']:.2f} | "
+            ran = "" if r["ran"] == key.rpartition("-")[2] else f" (ran {r['ran']})"
+            print(f"{name} | {key}{ran} | {100 * r['micro']['f1']:.2f} | "
                   f"{100 * (r['micro']['f1'] - rows['fp32']['micro']['f1']):+.2f} | "
                   f"{100 * r['agreement_with_fp32']['kept']:.1f}%", flush=True)
         record = {"model": spec, "task": "wnut16", "split": "test", "texts": len(test), "threshold": 0.5,
