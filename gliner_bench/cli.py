@@ -162,9 +162,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, "cpu")
     start = time.perf_counter()
-    out = export_onnx(model, args.output, quantize=args.quantize)
+    out = export_onnx(model, args.output, quantize=args.quantize, int8_scheme=args.int8_scheme)
     size = sum(f.stat().st_size for f in out.glob("*.onnx")) / 2**20
-    print(f"{out}: {model.config.architecture} as ONNX ({args.quantize or 'fp32'}, {size:.1f} MiB of graphs) in "
+    kind = f"int8, {args.int8_scheme}" if args.quantize else "fp32"
+    print(f"{out}: {model.config.architecture} as ONNX ({kind}, {size:.1f} MiB of graphs) in "
           f"{time.perf_counter() - start:.1f} s; load it with GLiNER.from_pretrained({str(out)!r}) or pass it as "
           "--model")
     return 0
@@ -288,8 +289,12 @@ def _add_export(sub) -> None:
                     f"(default {DEFAULT_MODEL})")
     sp.add_argument("--output", required=True, help="the export folder (created; an earlier export there is replaced)")
     sp.add_argument("--quantize", choices=["int8"], default=None,
-                    help="int8: smoothed encoder Linears with int8 weights per channel (onnxruntime dynamic "
+                    help="int8: smoothed encoder Linears with 8-bit weights per channel (onnxruntime dynamic "
                     "quantisation; FFN output layers and heads stay fp32)")
+    sp.add_argument("--int8-scheme", choices=["u8u8", "u8s8"], default="u8u8",
+                    help="u8u8 (default): uint8 weights, the same answers on every x86 CPU; u8s8: int8 weights, "
+                         "about 25%% faster on CPUs with VNNI and refused on CPUs without it (their products "
+                         "saturate there)")
     sp.set_defaults(func=cmd_export)
 
 

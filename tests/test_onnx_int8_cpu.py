@@ -19,7 +19,7 @@ import pytest
 
 from gliner_bench import GLiNER, environment
 from gliner_bench.onnx_backend import MANIFEST_FILE
-from gliner_bench.onnx_backend.export import INT8_SCHEME, export_onnx
+from gliner_bench.onnx_backend.export import INT8_SCHEME, ExportError, export_onnx
 from gliner_bench.onnx_backend.runtime import ExportFolderError, check_int8_scheme
 
 EPYC_ROME = "processor\t: 0\nmodel name\t: AMD EPYC 7B12\nflags\t\t: fpu sse2 avx avx2 fma bmi2 sha_ni\n"
@@ -87,6 +87,24 @@ def test_an_export_with_int8_weights_is_refused_on_a_cpu_without_vnni(int8_expor
     with pytest.raises(ExportFolderError, match="no VNNI"):
         GLiNER.from_pretrained(old)
     assert GLiNER.from_pretrained(folder).precision == "int8"
+
+
+def test_the_faster_u8s8_scheme_is_recorded_and_refused_where_it_would_drift(int8_export, tmp_path):
+    import onnx
+
+    model, _ = int8_export
+    folder = export_onnx(model, tmp_path / "u8s8", quantize="int8", int8_scheme="u8s8")
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    assert manifest["int8_scheme"] == "u8s8" and manifest["smoothing_alpha"] == 0.6
+    graph = onnx.load(str(folder / "model.onnx")).graph
+    weights = {t.name: t.data_type for t in graph.initializer}
+    assert {weights[n.input[1]] for n in graph.node if n.op_type == "MatMulInteger"} == {onnx.TensorProto.INT8}
+    with pytest.raises(ExportFolderError, match="no VNNI"):
+        check_int8_scheme(folder, manifest, ("avx2",))
+    check_int8_scheme(folder, manifest, ("avx2", "avx_vnni"))
+    with pytest.raises(ExportError, match="Unknown int8 scheme 'u4'"):
+        export_onnx(model, tmp_path / "bad", quantize="int8", int8_scheme="u4")
+    assert not (tmp_path / "bad").exists()
 
 
 _PREDICT = """

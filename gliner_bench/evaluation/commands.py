@@ -68,17 +68,21 @@ def _run(args, jobs: list[Job], row) -> int:
 
 
 TEXT_MODE_CHOICES = {"words": ("words",), "raw": ("raw",), "both": ("words", "raw")}
+UNIT_CHOICES = {"sentence": ("sentence",), "document": ("document",), "both": ("sentence", "document")}
 
 
 def cmd_evaluate(args) -> int:
     thresholds = _list(args.thresholds, float) if args.thresholds else list(DEFAULT_THRESHOLDS)
     jobs = plan("evaluate", _list(args.models), _list(args.tasks), thresholds=tuple(thresholds),
-                text_modes=TEXT_MODE_CHOICES[args.text_mode], **_common_params(args))
-    print("model | task | text | F1 @0.5 | F1 @dev-best (threshold) | macro F1 @0.5")
+                text_modes=TEXT_MODE_CHOICES[args.text_mode], units=UNIT_CHOICES[args.unit], **_common_params(args))
+    print("model | task | text | unit | F1 @0.5 [95% interval] | F1 @dev-best (threshold) | macro F1 @0.5")
 
     def row(job, rec):
         f = rec["figures"]
-        return (f"{job.model} | {job.task} | {job.args.get('text_mode', 'words')} | {100 * f['at_0.5']['micro']['f1']:.1f} | "
+        ci = f["at_0.5"].get("interval")
+        interval = f" [{100 * ci['low']:.1f}, {100 * ci['high']:.1f}]" if ci else ""
+        return (f"{job.model} | {job.task} | {job.args.get('text_mode', 'words')} | {f.get('unit', 'sentence')} | "
+                f"{100 * f['at_0.5']['micro']['f1']:.1f}{interval} | "
                 f"{100 * f['at_dev_threshold']['micro']['f1']:.1f} ({f['dev_threshold']}) | "
                 f"{100 * f['at_0.5']['macro_f1']:.1f}")
 
@@ -130,6 +134,10 @@ def register(sub, default_model: str) -> None:
                     help="words: the model gets the dataset's pre-split tokens (the standard protocol); raw: the "
                          "tokens joined by spaces as one string, split by the model itself, scored on char spans "
                          "(results <model>__<task>__raw.json); both: one job each (default words)")
+    sp.add_argument("--unit", choices=list(UNIT_CHOICES), default="sentence",
+                    help="sentence: one text per sentence; document: each document's sentences as one text (tasks "
+                         "that mark documents, e.g. conll03; results <model>__<task>__doc.json); both: one job each "
+                         "(default sentence)")
     sp.set_defaults(func=cmd_evaluate)
 
     sp = sub.add_parser("scale", help="F1 on the gold types against the number of labels (gold + distractors)")

@@ -41,12 +41,14 @@ class Job:
     @property
     def key(self) -> str | None:
         """The file-name suffix that tells this job from the model's other jobs on the task: ``k<k>`` (scale),
-        ``b<batch>-l<labels>`` (throughput), ``raw`` (evaluate in the raw-text protocol; the words protocol has
-        none, so words results keep the names they always had), then ``-<precision>`` unless fp32."""
+        ``b<batch>-l<labels>`` (throughput), ``doc`` / ``raw`` / ``doc-raw`` (evaluate in the document unit and/or
+        the raw-text protocol; sentences in the words protocol have none, so those results keep the names they
+        always had), then ``-<precision>`` unless fp32."""
         a = self.args
         key = None
-        if self.experiment == "evaluate":
-            key = "raw" if a.get("text_mode", "words") == "raw" else None
+        if self.experiment == "evaluate":  # doc, raw or doc-raw; sentence-unit words results have none
+            parts = ["doc"] * (a.get("unit", "sentence") == "document") + ["raw"] * (a.get("text_mode") == "raw")
+            key = "-".join(parts) or None
         elif self.experiment == "scale":
             key = f"k{a['k']}"
         elif self.experiment == "throughput":
@@ -67,12 +69,16 @@ def plan(experiment: str, models: Sequence[str], tasks: Sequence[str], **params)
     jobs = []
     for model in models:
         for task in tasks:
-            if experiment == "evaluate" and "text_modes" in params:
-                base = {k: v for k, v in params.items() if k != "text_modes"}
-                for mode in params["text_modes"]:
-                    if mode not in harness.TEXT_MODES:
-                        raise ValueError(f"text mode {mode!r}: expected one of {harness.TEXT_MODES}.")
-                    jobs.append(Job("evaluate", model, task, tuple(sorted((base | {"text_mode": mode}).items()))))
+            if experiment == "evaluate" and ("text_modes" in params or "units" in params):
+                base = {k: v for k, v in params.items() if k not in ("text_modes", "units")}
+                for unit in params.get("units", ("sentence",)):
+                    if unit not in harness.UNITS:
+                        raise ValueError(f"unit {unit!r}: expected one of {harness.UNITS}.")
+                    for mode in params.get("text_modes", ("words",)):
+                        if mode not in harness.TEXT_MODES:
+                            raise ValueError(f"text mode {mode!r}: expected one of {harness.TEXT_MODES}.")
+                        extra = {"text_mode": mode} | ({"unit": unit} if unit != "sentence" else {})
+                        jobs.append(Job("evaluate", model, task, tuple(sorted((base | extra).items()))))
             elif experiment == "scale":
                 base = {k: v for k, v in params.items() if k != "ks"}
                 jobs += [Job("scale", model, task, tuple(sorted((base | {"k": k}).items()))) for k in params["ks"]]
@@ -108,9 +114,15 @@ def model_info(spec: str, model) -> dict:
 
 
 def task_info(task) -> dict:
+    from .corpora import SOURCES
+    from .tasks import PACKAGED
+
+    files = {split: {"file": f"{SOURCES[PACKAGED[key][0]].requirement}/{SOURCES[PACKAGED[key][0]].path}",
+                     "sha256": SOURCES[PACKAGED[key][0]].sha256} for split, key in task.files.items()}
     return {"name": task.name, "source": task.source, "revision": task.revision, "pinned": task.pinned,
-            "splits": list(task.splits),
-            "labels": dict(task.labels), "nested": task.nested, "license": task.license, "domain": task.domain}
+            "splits": list(task.splits), "labels": dict(task.labels), "nested": task.nested,
+            "license": task.license, "domain": task.domain, "language": task.language, "documents": task.documents,
+            **({"files": files} if files else {})}
 
 
 def run_job(job: Job) -> dict:
@@ -146,7 +158,7 @@ def _run(experiment: str, model, task, a: dict) -> dict:
         dev_name = next((s for s in ("dev", "validation") if s in task.splits), None)
         dev = _limit(load_split(task, dev_name), a.get("max_examples")) if dev_name else None
         return harness.evaluate(model, task, dev, test, a.get("thresholds", harness.DEFAULT_THRESHOLDS), batch_size,
-                                a.get("text_mode", "words"))
+                                a.get("text_mode", "words"), a.get("unit", "sentence"))
     if experiment == "scale":
         return harness.scale(model, task, test, a["k"], a.get("threshold", 0.5), a.get("seed", 0), batch_size)
     if experiment == "order":

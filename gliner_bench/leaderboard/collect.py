@@ -1,7 +1,8 @@
 """Reading a results directory for the leaderboards: every results file under it, checked, one record per cell.
 
 A cell is (experiment, model, task, the experiment's key: the text protocol for evaluate -- ``words``, also for
-files written before the raw protocol existed, or ``raw`` --, ``k`` for scale, batch size and label count for
+files written before the raw protocol existed, or ``raw`` -- and its unit -- ``sentence``, also for files written
+before documents existed, or ``document`` --, ``k`` for scale, batch size and label count for
 throughput -- and the precision: ``fp32`` also for files written before precision existed). A corrupt or foreign file, or a failed run, is skipped with a note that names it; when two files
 hold the same cell, the newest (by its recorded date, then by path) is kept and a note says which.
 """
@@ -29,7 +30,7 @@ def cell(record: dict) -> tuple:
     elif experiment == "throughput":
         key = (a.get("batch_size", f.get("batch_size")), a.get("labels"))
     elif experiment == "evaluate":
-        key = (text_mode(record),)
+        key = (text_mode(record), unit_of(record))
     else:
         key = ()
     return (experiment, record["model"]["id"], record["task"]["name"], *key, precision_of(record))
@@ -47,6 +48,18 @@ def text_mode(record: dict) -> str:
     before the raw protocol existed) or ``raw``."""
     return (record.get("arguments") or {}).get("text_mode") or (record.get("figures") or {}).get("text_mode") \
         or "words"
+
+
+def unit_of(record: dict) -> str:
+    """The unit of an evaluate record: ``sentence`` (every record written before documents existed) or
+    ``document``."""
+    return (record.get("arguments") or {}).get("unit") or (record.get("figures") or {}).get("unit") or "sentence"
+
+
+def column_of(record: dict) -> str:
+    """The leaderboard column of an evaluate record: its task's name, ``<task> doc`` in the document unit."""
+    task = record["task"]["name"]
+    return f"{task} doc" if unit_of(record) == "document" else task
 
 
 def collect(root: str | Path) -> Collected:

@@ -5,9 +5,10 @@ The folder holds the checkpoint's ``gliner_config.json`` and tokenizers (as ``sa
 graphs (``graphs.py``; uni: ``model.onnx``; bi: ``words.onnx``, ``head.onnx``, ``labels.onnx``) and
 ``onnx_export.json``, written last, which lists them. Batch, length, word and label counts are dynamic axes.
 
-``quantize="int8"``: the encoders' Linear layers are smoothed (``smoothing.py``, alpha ``INT8_ALPHA``), then
-onnxruntime's dynamic quantisation gives their MatMuls uint8 weights per output channel and uint8 activations per
-tensor (``INT8_SCHEME``); each FFN's second Linear (``FP32_LAYERS``) and the heads stay fp32.
+``quantize="int8"``: the encoders' Linear layers are smoothed (``smoothing.py``), then onnxruntime's dynamic
+quantisation gives their MatMuls 8-bit weights per output channel (uint8 in the default scheme "u8u8", exact on every
+x86 CPU; ``INT8_SCHEMES``) and uint8 activations per tensor; each FFN's second Linear (``FP32_LAYERS``) and the heads
+stay fp32.
 """
 
 from __future__ import annotations
@@ -38,15 +39,19 @@ from .graphs import (
 
 EXPORTABLE = ("UniEncoderSpan", "UniEncoderToken", "BiEncoderSpan", "BiEncoderToken")
 QUANTIZE = (None, "int8")
-# Both operands of the int8 products are uint8 ("u8u8"), so every x86 kernel of onnxruntime computes them exactly:
-# with int8 weights (u8 x s8), CPUs without VNNI (AVX2 only) sum pairs of products in saturating 16 bits
-# (vpmaddubsw), and the same export kept 91.0% of fp32's entities there against 97.9% on a VNNI CPU (uni-span,
-# WNUT-16). u8 x u8 products are widened to 16 bits and summed in 32 (vpmaddwd), exact on AVX2 and AVX-512 alike:
-# the same export gives the same entities on both (tests/test_onnx_int8_cpu.py; docs/onnx.md, "int8 on every CPU").
-INT8_SCHEME = "u8u8"
-# Smoothing strength of the ONNX int8 export, chosen on the WNUT-16 dev split with the u8u8 scheme (fp32 entities
-# kept by the 4 uni/bi defaults, min over them: alpha 0.5 96.9%, 0.6 96.4%, 0.7 97.4%).
-INT8_ALPHA = 0.7
+# int8 schemes: (onnxruntime weight type, smoothing alpha chosen for it on the WNUT-16 dev split). onnxruntime's x86
+# int8 kernels depend on the CPU. With int8 weights (u8 x s8), CPUs without VNNI (AVX2 only) sum pairs of products
+# in saturating 16 bits (vpmaddubsw): such an export kept 91.0% of fp32's entities there against 97.9% on a VNNI CPU
+# (uni-span, WNUT-16). u8 x u8 products are widened to 16 bits and summed in 32 (vpmaddwd), exact on every x86
+# kernel: a u8u8 export gives the same entities on AVX2 and on AVX-512/VNNI CPUs (tests/test_onnx_int8_cpu.py).
+# - "u8u8" (the default): the same answers on every CPU; on a VNNI CPU 23% slower than u8s8 (uni-span, 88.7 against
+#   115.0 texts/s). Alpha 0.7: the 4 uni/bi defaults kept >= 97.4% of fp32's entities on WNUT-16 dev (0.5: 96.9%,
+#   0.6: 96.4%).
+# - "u8s8": int8 weights, VNNI's fast path; exact only on CPUs with VNNI, so the runtime refuses it elsewhere.
+#   7-bit weights (onnxruntime's reduce_range) would avoid the saturation at u8s8's speed, but kept 95.5-96.4% (min
+#   over the 4 defaults, alpha 0.5-0.8): below the bound, not offered. docs/onnx.md, "int8 on every CPU".
+INT8_SCHEMES = {"u8u8": ("QUInt8", 0.7), "u8s8": ("QInt8", 0.6)}
+INT8_SCHEME = "u8u8"  # the default
 OPSET = 17
 # Encoder MatMuls int8 quantisation leaves in fp32 (regexes of node names): each FFN's second Linear
 # ("output/dense", not "attention/output/dense"). It reads GELU outputs whose outliers smoothing does not flatten:
@@ -147,7 +152,7 @@ def _graphs(gliner, module: torch.nn.Module, directory: Path) -> dict[str, dict]
     return graphs
 
 
-def quantize_int8(path: Path) -> None:
+def quantize_int8(path: Path, scheme: str = INT8_SCHEME) -> None:
     """Dynamic int8 quantisation of the encoder MatMuls of ``path`` in place (heads and pooling stay fp32)."""
     try:
         import onnx
@@ -164,17 +169,23 @@ def quantize_int8(path: Path) -> None:
     out = path.with_suffix(".int8.onnx")
     logging.disable(logging.WARNING)  # the quantiser logs advice on the root logger for every graph
     try:
-        quantize_dynamic(str(path), str(out), weight_type=QuantType.QUInt8, per_channel=True,
+        quantize_dynamic(str(path), str(out), weight_type=getattr(QuantType, INT8_SCHEMES[scheme][0]), per_channel=True,
                          op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=keep_fp32)
     finally:
         logging.disable(logging.NOTSET)
     os.replace(out, path)
 
 
-def export_onnx(gliner, output: str | os.PathLike, quantize: str | None = None, alpha: float = INT8_ALPHA) -> Path:
+def export_onnx(gliner, output: str | os.PathLike, quantize: str | None = None, alpha: float | None = None,
+                int8_scheme: str = INT8_SCHEME) -> Path:
     """Export ``gliner`` (a uni- or bi-encoder, fp32) to the folder ``output`` (created; files of an earlier export
-    there are replaced). Returns the folder. The model is left in the mode it was in."""
+    there are replaced). Returns the folder. The model is left in the mode it was in. ``int8_scheme`` and ``alpha``
+    (default: the scheme's) apply with ``quantize="int8"``."""
     check_exportable(gliner, quantize)
+    if int8_scheme not in INT8_SCHEMES:
+        raise ExportError(f"Unknown int8 scheme {int8_scheme!r}; use 'u8u8' (the same answers on every x86 CPU) or "
+                          "'u8s8' (faster, for CPUs with VNNI only).")
+    alpha = INT8_SCHEMES[int8_scheme][1] if alpha is None else alpha
     output = Path(output)
     if output.exists() and not output.is_dir():
         raise ExportError(f"{output} exists and is not a folder; choose a folder for the export.")
@@ -183,13 +194,13 @@ def export_onnx(gliner, output: str | os.PathLike, quantize: str | None = None, 
     was_training = gliner.model.training
     gliner.model.eval()
     try:
-        graphs = _write(gliner, output, quantize, alpha)
+        graphs = _write(gliner, output, quantize, alpha, int8_scheme)
     finally:
         gliner.model.train(was_training)
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "architecture": gliner.config.architecture,
         "graphs": graphs, "quantize": quantize, "opset": OPSET,
-        **({"int8_scheme": INT8_SCHEME, "smoothing_alpha": alpha} if quantize == "int8" else {}), "exported_by": f"gliner-bench {__version__}",
+        **({"int8_scheme": int8_scheme, "smoothing_alpha": alpha} if quantize == "int8" else {}), "exported_by": f"gliner-bench {__version__}",
         "torch": torch.__version__, "source_weights_sha256": gliner.weights_digest(),
         "parameters": gliner.num_parameters(),
     }
@@ -199,7 +210,7 @@ def export_onnx(gliner, output: str | os.PathLike, quantize: str | None = None, 
     return output
 
 
-def _write(gliner, output: Path, quantize: str | None, alpha: float) -> dict[str, dict]:
+def _write(gliner, output: Path, quantize: str | None, alpha: float, int8_scheme: str) -> dict[str, dict]:
     """Graphs traced (and quantised) in a temporary folder inside ``output``, then config, tokenizers and graphs
     moved into place; returns the graphs for the manifest."""
     with tempfile.TemporaryDirectory(dir=output, prefix=".exporting-") as tmp:
@@ -209,7 +220,7 @@ def _write(gliner, output: Path, quantize: str | None, alpha: float) -> dict[str
             graphs = _graphs(gliner, module, tmp)
         if quantize == "int8":
             for graph in graphs.values():
-                quantize_int8(tmp / graph["file"])
+                quantize_int8(tmp / graph["file"], int8_scheme)
         tokenizers = {".": gliner.tokenizer}
         if gliner.labels_tokenizer is not None:
             tokenizers["labels_tokenizer"] = gliner.labels_tokenizer

@@ -162,19 +162,19 @@ class OnnxBiModule(OnnxModule):
 
 
 def check_int8_scheme(directory: Path, manifest: dict, flags: tuple[str, ...] | None = None) -> None:
-    """Refuse an int8 export whose products this CPU would compute wrongly. Exports without ``int8_scheme``
-    (gliner-bench before the u8u8 scheme) hold int8 weights: on a CPU without VNNI, onnxruntime sums their products
-    in saturating 16 bits, and such an export kept 91% of fp32's entities instead of 98%. ``flags``: the CPU's
-    (default: this one's)."""
+    """Refuse an int8 export whose products this CPU would compute wrongly: int8 weights ("u8s8", and every int8
+    export from before ``int8_scheme`` was recorded) on a CPU without VNNI, where onnxruntime sums their products in
+    saturating 16 bits (such an export kept 91% of fp32's entities instead of 98%). ``flags``: the CPU's (default:
+    this one's)."""
     from ..environment import has_vnni
 
     if manifest.get("quantize") != "int8" or manifest.get("int8_scheme") == "u8u8":
         return
-    scheme = manifest.get("int8_scheme", "u8s8, from an earlier gliner-bench")
+    scheme = manifest.get("int8_scheme") or "u8s8, from an earlier gliner-bench"
     if not has_vnni(flags):
         raise ExportFolderError(
             f"{directory} is an int8 export with int8 weights ({scheme}); this CPU has no VNNI, where onnxruntime's "
-            "int8 products saturate and the answers drift from fp32's. Export it again with this gliner-bench "
+            "int8 products saturate and the answers drift from fp32's. Export it again with the default scheme "
             "(`gliner-bench export --quantize int8`: uint8 weights, exact on every x86 CPU), or use the fp32 export.")
 
 
