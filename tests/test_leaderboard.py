@@ -283,3 +283,55 @@ def test_lower_precision_results_stay_out_of_the_f1_tables_and_are_labelled_in_t
     fast["model"]["precision"] = "int8"
     rows = throughput_frame([speed("m", "UniEncoderSpan", 10.0), fast])[["precision", "texts/s"]]
     assert sorted(rows.itertuples(index=False, name=None)) == [("fp32", 10.0), ("int8", 25.0)]
+
+
+# ---------------------------------------------------------------------------------------------- intervals, units
+def counted(name, arch, task, per_unit, unit="sentence", language=None):
+    """An evaluate record with per-unit counts (tp, predicted, gold) and their interval, as the harness writes it."""
+    from gliner_bench import bootstrap
+
+    counts = bootstrap.counts_from_json(per_unit)
+    rec = evaluate(name, arch, task, bootstrap.micro_f1(counts))
+    rec["figures"]["at_0.5"] |= {"interval": bootstrap.f1_interval(counts), "unit_counts": per_unit}
+    rec["arguments"] |= {"unit": unit} if unit != "sentence" else {}
+    rec["task"] |= {"language": language} if language else {}
+    return rec
+
+
+def test_the_mean_takes_english_document_units_and_ranks_ties_together():
+    """a and b are close on 400 units each (not significantly apart: they share rank 1); c is far below. The mean
+    is over wnut16 and conll03's document unit; conll03 per sentence and the Chinese task sit outside it."""
+    # b differs from a on 23 units, 12 worse and 11 better: a hair lower overall, and within the noise
+    good, bad = [[3, 4, 4]] * 400, [[1, 4, 4]] * 400
+    close = [[3, 4, 4]] * 377 + [[2, 4, 4]] * 12 + [[4, 4, 4]] * 11
+    docs_a, docs_c = [[30, 40, 40]] * 40, [[10, 40, 40]] * 40
+    recs = []
+    for name, units, docs in (("a", good, docs_a), ("b", close, docs_a), ("c", bad, docs_c)):
+        recs += [counted(name, "UniEncoderSpan", "wnut16", units), counted(name, "UniEncoderSpan", "conll03", units),
+                 counted(name, "UniEncoderSpan", "conll03", docs, unit="document"),
+                 counted(name, "UniEncoderSpan", "msra", units, language="zh")]
+    models = {m: {"seen_tasks": []} for m in "abc"}
+    frame = f1_frame(recs, models)
+    assert frame["mean over"].iloc[0] == "conll03 doc, wnut16"
+    row = frame.set_index("model")
+    assert row.loc["a", MEAN] == 75.0 and row.loc["c", MEAN] == 25.0  # msra and conll03 sentences not in it
+    assert frame["model"].tolist() == ["a", "b", "c"]
+    assert row.loc["a", "rank"] == 1 and row.loc["b", "rank"] == 1 and row.loc["c", "rank"] == 3
+    assert row.loc["b", f"CI low {MEAN}"] < row.loc["b", MEAN] < row.loc["b", f"CI high {MEAN}"]
+    assert row.loc["a", "CI low wnut16"] == 75.0 == row.loc["a", "CI high wnut16"]  # every unit alike: no spread
+    table = headline(frame)
+    assert table.columns.tolist()[:7] == ["rank", "model", "architecture", "conll03 doc", "conll03 doc raw",
+                                          "wnut16", "wnut16 raw"]
+    assert table.columns.tolist()[7:10] == [MEAN, "conll03", "msra"]
+    assert table["rank"].tolist() == ["1", "1", "3"]
+    assert table["wnut16"].iloc[0] == "75.0 [75.0, 75.0]" and table[MEAN].iloc[1].startswith("75.0 [")
+
+
+def test_intervals_survive_the_csv_round_trip_the_app_reads(tmp_path):
+    recs = [counted(n, "BiEncoderSpan", "wnut16", [[1, 2, 2], [2, 2, 3], [0, 1, 2]] * (20 + i))
+            for i, n in enumerate("xy")]
+    frame = f1_frame(recs, {"x": {"seen_tasks": []}, "y": {"seen_tasks": []}})
+    frame.to_csv(tmp_path / "f1.csv", index=False)
+    back = pd.read_csv(tmp_path / "f1.csv")
+    assert headline(back).to_dict() == headline(frame).to_dict()
+    assert "[" in headline(back)["wnut16"].iloc[0]

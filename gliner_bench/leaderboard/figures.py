@@ -22,7 +22,15 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, log_x: bool = False, log
     return fig
 
 
-def _lines(frame: pd.DataFrame, y: str, hover: str) -> go.Figure:
+def _error_bars(group: pd.DataFrame, y: str, low: str, high: str) -> dict | None:
+    """Asymmetric error bars from interval columns, where every point of ``group`` has them."""
+    if low not in group or high not in group or group[[low, high]].isna().any().any():
+        return None
+    return {"type": "data", "symmetric": False, "array": (group[high] - group[y]).round(2).tolist(),
+            "arrayminus": (group[y] - group[low]).round(2).tolist(), "thickness": 1, "width": 3}
+
+
+def _lines(frame: pd.DataFrame, y: str, hover: str, intervals: bool = False) -> go.Figure:
     fig = go.Figure()
     for (model, task), group in frame.groupby(["model", "task"], sort=True):
         group = group.sort_values("labels")
@@ -30,15 +38,17 @@ def _lines(frame: pd.DataFrame, y: str, hover: str) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=group["labels"], y=group[y], mode="lines+markers", name=f"{model} ({fam}) on {task}",
             line={"dash": DASH.get(fam, "solid")}, marker={"symbol": SYMBOL.get(fam, "circle")},
+            error_y=_error_bars(group, y, "F1 low", "F1 high") if intervals else None,
             hovertemplate=f"%{{x}} labels<br>{hover}<extra>{model}</extra>"))
     return fig
 
 
 def f1_vs_labels(scale: pd.DataFrame) -> go.Figure:
-    """Micro-F1 on the gold types against the number of candidate labels; line style by family (uni solid,
-    bi dashed)."""
-    return _layout(_lines(scale, "F1", "F1 %{y:.1f}"), "F1 against the number of candidate labels",
-                   "candidate labels (gold types + distractors)", "micro-F1 on the gold types", log_x=True)
+    """Micro-F1 on the gold types against the number of candidate labels, with 95% bootstrap intervals where the
+    results have them; line style by family (uni solid, bi dashed)."""
+    return _layout(_lines(scale, "F1", "F1 %{y:.1f}", intervals=True), "F1 against the number of candidate labels",
+                   "candidate labels (gold types + distractors)", "micro-F1 on the gold types (95% interval)",
+                   log_x=True)
 
 
 def throughput_vs_labels(scale: pd.DataFrame, throughput: pd.DataFrame) -> go.Figure:
@@ -69,13 +79,18 @@ def f1_vs_throughput(f1: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     if "texts/s" in f1 and "zero-shot mean" in f1:
         for _, row in f1.dropna(subset=["texts/s", "zero-shot mean"]).iterrows():
+            low, high = row.get("CI low zero-shot mean"), row.get("CI high zero-shot mean")
+            bars = None if pd.isna(low) or pd.isna(high) else {
+                "type": "data", "symmetric": False, "array": [round(high - row["zero-shot mean"], 2)],
+                "arrayminus": [round(row["zero-shot mean"] - low, 2)], "thickness": 1, "width": 3}
             fig.add_trace(go.Scatter(x=[row["texts/s"]], y=[row["zero-shot mean"]], mode="markers+text",
+                                     error_y=bars,
                                      name=row["model"], text=[row["model"]], textposition="top center",
                                      marker={"size": 12, "symbol": SYMBOL.get(row["family"], "circle")},
                                      hovertemplate="%{x:.1f} texts/s<br>zero-shot mean F1 %{y:.1f}"
                                                    "<extra>%{text}</extra>"))
     return _layout(fig, "Zero-shot mean F1 against throughput", "texts per second (batch 8, the task's labels)",
-                   "mean micro-F1 over the zero-shot tasks (words protocol)", log_x=True)
+                   "mean micro-F1 over the zero-shot tasks (95% interval)", log_x=True)
 
 
 def write_html(fig: go.Figure, path: Path, div_id: str) -> Path:

@@ -87,11 +87,15 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
     if len(scale):
         parts.append("\n## F1 against the number of candidate labels\n\n[figure](f1_vs_labels.html) · "
                      "[throughput](throughput_vs_labels.html) · [all figures as CSV](scale.csv)\n\n"
-                     "Micro-F1 x100 on the task's gold types when the prompt holds k labels: the gold types plus "
+                     "Micro-F1 x100 on the task's gold types when the prompt holds k labels, with its bootstrap 95% "
+                     "interval in brackets where measured: the gold types plus "
                      "seeded distractors (below the task's number of types, a seeded subset of them, so those "
                      "points score fewer types). Uni-encoders put every label in the text's window; bi-encoders "
                      "encode labels apart.\n\n")
-        wide = scale.pivot_table(index=["model", "task"], columns="labels", values="F1", aggfunc="first")
+        cells = scale.assign(cell=[tables.with_interval(f, lo, hi) for f, lo, hi in
+                                   zip(scale["F1"], scale.get("F1 low", [None] * len(scale)),
+                                       scale.get("F1 high", [None] * len(scale)))])
+        wide = cells.pivot_table(index=["model", "task"], columns="labels", values="cell", aggfunc="first")
         wide.columns = [f"k={k}" for k in wide.columns]
         parts.append(tables.to_markdown(wide.reset_index()))
     if len(throughput):
@@ -103,7 +107,7 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
 
 
 def _mean_over(f1: pd.DataFrame) -> str:
-    tasks = tables.zero_shot_tasks(f1) if len(f1) else []
+    tasks = tables.mean_tasks(f1) if len(f1) else []
     return (f"The zero-shot mean is over: {', '.join(tasks)}." if tasks
             else "No task is zero-shot for every declared model: no model is ranked.")
 

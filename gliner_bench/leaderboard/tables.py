@@ -218,12 +218,20 @@ def scale_frame(records: Sequence[dict]) -> pd.DataFrame:
     """F1 on the gold types against the number of candidate labels: one row per (model, task, k)."""
     rows = [_model_columns(r) | {"task": r["task"]["name"], "labels": r["figures"]["k"],
                                  "F1": round(100 * r["figures"]["micro"]["f1"], 1),
+                                 **_interval_columns(r["figures"].get("interval")),
                                  "distractor predictions": r["figures"]["distractor_predictions"],
                                  "texts/s": _round(r["figures"].get("texts_per_second"), 2)}
             for r in _of(records, "scale")]
-    columns = ["model", "architecture", "family", "parameters_M", "task", "labels", "F1", "distractor predictions",
-               "texts/s"]
+    columns = ["model", "architecture", "family", "parameters_M", "task", "labels", "F1", "F1 low", "F1 high",
+               "distractor predictions", "texts/s"]
     return pd.DataFrame(rows, columns=columns).sort_values(["model", "task", "labels"], ignore_index=True)
+
+
+def _interval_columns(interval: dict | None) -> dict:
+    """``F1 low`` / ``F1 high`` (x100) of a bootstrap interval; none for results written before intervals."""
+    if not interval:
+        return {}
+    return {"F1 low": round(100 * interval["low"], 1), "F1 high": round(100 * interval["high"], 1)}
 
 
 def throughput_frame(records: Sequence[dict]) -> pd.DataFrame:
@@ -287,6 +295,13 @@ def _scores(frame: pd.DataFrame, column: str, flags: list[bool | None], mark_see
     return [("" if _missing(v) else f"{v:.1f}" + ("?" if z is None else "*" if z is False and mark_seen else "")
              + ("" if _missing(lo) or _missing(hi) else f" [{lo:.1f}, {hi:.1f}]"))
             for v, z, lo, hi in zip(values, flags, lows, highs)]
+
+
+def with_interval(value, low, high) -> str:
+    """``40.1 [38.0, 42.2]``, or the value alone where no interval is known; blank for no value."""
+    if _missing(value):
+        return ""
+    return f"{value:.1f}" + ("" if _missing(low) or _missing(high) else f" [{low:.1f}, {high:.1f}]")
 
 
 def _ranks(frame: pd.DataFrame) -> list[str]:
