@@ -118,10 +118,10 @@ def test_the_f1_table_has_per_task_scores_means_zero_shot_flags_and_throughput(b
     assert bi["zero-shot wnut16"] is None and pd.isna(bi[MEAN])  # "bi" declares nothing: no mean
     assert bi["texts/s"] == 30.0  # the task's own labels, not the 100-label run
     table = to_markdown(headline(frame))
-    assert table.startswith(f"| rank | model | architecture | wnut16 | wnut16 raw | {MEAN} | {SEPARATOR} | heldout "
-                            "| params (M) | texts/s |")
-    assert "|  | bi | BiEncoderSpan | 40.0? |  |  |  | 60.0? | 46.0 | 30.0 |" in table
-    assert "| 1 | uni | UniEncoderSpan | 30.0 |  | 30.0 |  | 50.0* | 46.0 | 12.0 |" in table
+    assert table.startswith(f"| rank | model | architecture | wnut16 | {MEAN} | {SEPARATOR} | heldout "
+                            "| params (M) | texts/s |")  # no raw result: no raw column
+    assert "|  | bi | BiEncoderSpan | 40.0? |  |  | 60.0? | 46.0 | 30.0 |" in table
+    assert "| 1 | uni | UniEncoderSpan | 30.0 | 30.0 |  | 50.0* | 46.0 | 12.0 |" in table
     curve = scale_frame(records)
     assert curve[curve.model == "bi"]["F1"].tolist() == [40.0, 35.0]
 
@@ -143,8 +143,7 @@ def test_a_task_seen_by_any_declared_model_never_enters_anyones_zero_shot_mean()
     assert frame["model"].tolist() == ["b", "a", "c"]  # ranked by the zero-shot mean; the undeclared last
     table = headline(frame)
     assert table["rank"].tolist() == ["1", "2", ""]
-    assert table.columns.tolist() == ["rank", "model", "architecture", "B", "B raw", MEAN, SEPARATOR, "A",
-                                      "params (M)"]
+    assert table.columns.tolist() == ["rank", "model", "architecture", "B", MEAN, SEPARATOR, "A", "params (M)"]
     assert table["A"].tolist() == ["0.0", "90.0*", "99.0?"] and table["B"].tolist() == ["20.0", "10.0", "99.0?"]
     # the declaration counts even where the model has no result on that task: "d" saw C, so C is no one's
     models |= {"d": {"seen_tasks": ["C"]}}
@@ -177,9 +176,9 @@ def test_raw_text_results_sit_beside_the_words_ones_blank_where_missing_and_outs
     assert "| 1 | a | UniEncoderSpan | 32.0 | 26.2 | 32.0 |  |  |" in table  # a has no heldout result: blank
     assert "| 2 | b | BiEncoderSpan | 30.0 |  | 30.0 |  | 70.0* |" in table  # no raw result: blank, not 0
     assert "heldout raw" not in table  # a seen task is shown in the words protocol only
-    # no raw result anywhere: the raw column is still there, empty
+    # no raw result anywhere: no raw column (an empty column reads as a failure)
     only_words = [r for r in got.records if r["arguments"].get("text_mode") != "raw"]
-    assert headline(f1_frame(only_words, models))["wnut16 raw"].tolist() == ["", ""]
+    assert "wnut16 raw" not in headline(f1_frame(only_words, models))
 
 
 def test_relation_figures_get_their_own_table_and_a_column(board):
@@ -204,7 +203,7 @@ def test_build_writes_every_generated_file_identically_twice(board, tmp_path):
     build(board, output=tmp_path / "again")
     assert {name: (tmp_path / "again" / name).read_bytes() for name in GENERATED} == first
     md = first["leaderboard.md"].decode()
-    assert "| 2 | uni | UniEncoderSpan | 30.0 |  | 30.0 |  | 50.0* | 46.0 | 12.0 |" in md and "k=100" in md
+    assert "| 2 | uni | UniEncoderSpan | 30.0 | 30.0 |  | 50.0* | 46.0 | 12.0 |" in md and "k=100" in md
     assert "The zero-shot mean is over: wnut16." in md
     reported = first["reported.md"].decode()
     assert "## Paper A (arXiv 0000.00000)" in reported and "57.2" in reported and "57.2" not in md
@@ -218,7 +217,7 @@ def test_the_readme_block_between_the_markers_is_replaced_and_nothing_else(board
     written, notes = build(board, readme=readme)
     text = readme.read_text(encoding="utf-8")
     assert readme in written and text.startswith("# Title\n\nintro\n\n") and text.endswith(f"{README_END}\n\n## Next\n")
-    assert "old table" not in text and "| 1 | bi | BiEncoderSpan | 40.0 |  | 40.0 |  | 60.0* | 46.0 | 30.0 |" in text
+    assert "old table" not in text and "| 1 | bi | BiEncoderSpan | 40.0 | 40.0 |  | 60.0* | 46.0 | 30.0 |" in text
     assert "[board/leaderboard.md](board/leaderboard.md)" in text  # linked relative to the README
     plain = tmp_path / "plain.md"
     plain.write_text("no markers\n", encoding="utf-8")
@@ -320,9 +319,8 @@ def test_the_mean_takes_english_document_units_and_ranks_ties_together():
     assert row.loc["b", f"CI low {MEAN}"] < row.loc["b", MEAN] < row.loc["b", f"CI high {MEAN}"]
     assert row.loc["a", "CI low wnut16"] == 75.0 == row.loc["a", "CI high wnut16"]  # every unit alike: no spread
     table = headline(frame)
-    assert table.columns.tolist()[:7] == ["rank", "model", "architecture", "conll03 doc", "conll03 doc raw",
-                                          "wnut16", "wnut16 raw"]
-    assert table.columns.tolist()[7:10] == [MEAN, "conll03", "msra"]
+    assert table.columns.tolist() == ["rank", "model", "architecture", "conll03 doc", "wnut16", MEAN, "conll03", "msra",
+                                      "params (M)"]
     assert table["rank"].tolist() == ["1", "1", "3"]
     assert table["wnut16"].iloc[0] == "75.0 [75.0, 75.0]" and table[MEAN].iloc[1].startswith("75.0 [")
 

@@ -317,8 +317,8 @@ def _ranks(frame: pd.DataFrame) -> list[str]:
 
 
 def headline(frame: pd.DataFrame) -> pd.DataFrame:
-    """The README's table (``RANKING_RULE``), from ``f1_frame`` (or its CSV read back): rank; each zero-shot task in
-    the words protocol and as raw text; the zero-shot mean; then, apart and unranked, the tasks some model trained
+    """The README's table (``RANKING_RULE``), from ``f1_frame`` (or its CSV read back): rank; each task of the mean in
+    the words protocol and, where measured, as raw text; the zero-shot mean; the other zero-shot tasks; then, apart and unranked, the tasks some model trained
     on (``*``: this model did; ``?``: not declared); parameters and throughput."""
     zero = zero_shot_tasks(frame)
     ranked = [t for t in mean_tasks(frame) if t in zero]
@@ -332,7 +332,8 @@ def headline(frame: pd.DataFrame) -> pd.DataFrame:
 
     for t in ranked:
         out[t] = _scores(frame, f"F1 {t}", flags(t), mark_seen=False)
-        out[f"{t} raw"] = _scores(frame, f"F1 raw {t}", flags(t), mark_seen=False)
+        if f"F1 raw {t}" in frame:  # a task measured as raw text too (no empty column for the others)
+            out[f"{t} raw"] = _scores(frame, f"F1 raw {t}", flags(t), mark_seen=False)
     out[MEAN] = _scores(frame, MEAN, [True] * len(frame), mark_seen=False)
     for t in beside:
         out[t] = _scores(frame, f"F1 {t}", flags(t), mark_seen=False)
