@@ -156,3 +156,20 @@ def test_a_decoder_trains_with_its_lm_frozen_and_stores_no_lm_weights(tiny_backb
     stored = load_file(str(tmp_path / "run" / "final" / "delta.safetensors"))
     assert not any(".decoder_layer." in k for k in stored) and any(k.startswith("head._enc2dec_proj") for k in stored)
     assert scores(GLiNER.from_pretrained(tmp_path / "run" / "final")) == scores(model)
+
+
+def test_fine_tuning_a_compact_checkpoint_again_saves_one_that_loads(tiny_backbone, tmp_path):
+    """A bundled default is a delta: its loaded backbone holds the merged LoRA. A second LoRA run on it cannot be
+    stored as a delta on the packaged backbone (loading checks that base), so it is saved in full, and loads."""
+    model = make_model(tiny_backbone, embed_ent_token=False)
+    train(model, DATA, tmp_path / "first", lora_cfg(steps=20), progress=False)
+    again = GLiNER.from_pretrained(tmp_path / "first" / "final")
+    train(again, DATA, tmp_path / "second", lora_cfg(steps=20, lr_encoder=5e-2), progress=False)
+    final = tmp_path / "second" / "final"
+    assert (final / "model.safetensors").is_file() and not (final / "delta.safetensors").exists()
+    reloaded = GLiNER.from_pretrained(final)
+    assert [e["text"] for e in scores(reloaded)] == [e["text"] for e in scores(again)]
+    assert max(abs(a["score"] - b["score"]) for a, b in zip(scores(reloaded), scores(again))) < 1e-5
+    assert not list((tmp_path / "second").glob("checkpoint-*/delta.safetensors"))  # none that would not load
+    # a first run on the packaged backbone still stores a compact delta
+    assert (tmp_path / "first" / "final" / "delta.safetensors").is_file()

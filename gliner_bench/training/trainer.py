@@ -149,6 +149,10 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     lora = make_lora(model, cfg).attach() if cfg.lora_rank > 0 else None
+    compact = lora is not None and delta_base_is_packaged(model, lora)
+    if lora is not None and not compact:
+        log.info("the backbones are not the packaged ones the config names (this model was fine-tuned before, "
+                 "e.g. a bundled default): the run saves full checkpoints, not compact deltas")
     optimizer = _optimizer(model, cfg, lora)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(cfg))
     last = latest_checkpoint(output) if resume else None
@@ -179,18 +183,22 @@ def train(model, examples: Sequence[Example], output: str | Path, cfg: TrainConf
         bar.update(1)
         bar.set_postfix(loss=f"{history[-1]['loss']:.3f}")
         if step % cfg.save_every == 0 or step == cfg.steps:
-            _save(model, lora, optimizer, scheduler, step, history, output, cfg.keep_checkpoints)
+            _save(model, lora, optimizer, scheduler, step, history, output, cfg.keep_checkpoints, compact)
     bar.close()
     model.model.eval()
     objective.weights_changed(model)  # e.g. cached label vectors came from the weights before training
     if lora is None:
         if step >= cfg.steps:
             model.save_pretrained(output / "final")
-    else:
+    elif compact:
         if step >= cfg.steps:
             _round_to_storage(model, lora)  # the model in memory is then the model the delta rebuilds
             save_delta(model, lora, output / "final")
         lora.merge()
+    else:
+        lora.merge()
+        if step >= cfg.steps:  # a delta on these backbones would not rebuild: it is taken on the packaged ones
+            model.save_pretrained(output / "final")
     if dropped:
         log.info("%d gold spans were not trainable (wider than max_width, or cut with a long text)", dropped)
     return {"steps": step, "history": history, "dropped_entities": dropped}
@@ -246,13 +254,24 @@ def _round_to_storage(model, lora: LoRA, dtype: torch.dtype = torch.float16) -> 
             value.copy_(value.to(dtype))
 
 
+def delta_base_is_packaged(model, lora: LoRA) -> bool:
+    """Whether a compact delta of this run would rebuild: loading one builds the model from its config on the
+    packaged backbones and checks their digests, so the run's backbones (before its LoRA) must be those."""
+    from ..lora import backbone_digests
+
+    fresh = type(model).from_config(model.config)
+    return backbone_digests(fresh.model, lora.row_starts) == lora.base_digests
+
+
 def _save(model, lora: LoRA | None, optimizer, scheduler, step: int, history: list, output: Path,
-          keep: int) -> None:
+          keep: int, compact: bool = True) -> None:
     target = output / f"checkpoint-{step}"
     if lora is None:
         model.save_pretrained(target)
-    else:
+    elif compact:
         save_delta(model, lora, target)  # compact and loadable; the exact state for resuming is below
+    else:
+        target.mkdir(parents=True, exist_ok=True)  # only the state for resuming: the final model is saved in full
     tmp = target / f".{STATE_FILE}.tmp"
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step,
                 "torch_rng": torch.get_rng_state(), "history": json.dumps(history),
