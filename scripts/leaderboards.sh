@@ -24,14 +24,18 @@ common=(--models "$MODELS" --output "$OUT" --no-progress --threads "${THREADS:-0
 zero_shot=wnut16,conll03,msra,nemo,hironsan
 if [[ ",$MODELS," == *",bundled:decoder-token,"* ]]; then  # its jobs then exist, and the runs below skip them
   one=(--models bundled:decoder-token --output "$OUT" --no-progress --threads "${THREADS:-0}" ${OVERWRITE:-})
-  "$gb" evaluate "${one[@]}" --tasks "$zero_shot" --thresholds 0.3,0.5,0.7
+  "$gb" evaluate "${one[@]}" --tasks "$zero_shot,built_heldout_spacy,built_heldout,built_relations" --thresholds 0.3,0.5,0.7
   "$gb" evaluate "${one[@]}" --tasks conll03 --unit document --thresholds 0.3,0.5,0.7
+  "$gb" evaluate "${one[@]}" --tasks wnut16 --text-mode raw --thresholds 0.3,0.5,0.7
 fi
 "$gb" evaluate "${common[@]}" --tasks "$zero_shot,built_heldout_spacy,built_heldout,built_relations"
 "$gb" evaluate "${common[@]}" --tasks conll03 --unit document  # -> evaluate/<model>__conll03__doc.json
 "$gb" evaluate "${common[@]}" --tasks wnut16 --text-mode raw  # -> evaluate/<model>__wnut16__raw.json
 "$gb" scale "${common[@]}" --tasks wnut16 --ks 1,2,4,8,16,32,64,128,256 --max-examples 200
-"$gb" scale "${common[@]}" --tasks conll03 --ks 1,2,4,8,16,32,64,128,256 --max-examples 300
+# CoNLL-03's curve for the uni- and bi-encoders (uni against bi), those of them in MODELS
+uni_bi=$(tr ',' '\n' <<< "$MODELS" | grep -E '^bundled:(uni|bi)-(span|token)$' | paste -sd, -)
+[ -z "$uni_bi" ] || "$gb" scale --models "$uni_bi" --output "$OUT" --no-progress --threads "${THREADS:-0}" ${OVERWRITE:-} \
+  --tasks conll03 --ks 1,2,4,8,16,32,64,128,256 --max-examples 300
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 8 --label-counts 16,64,256 --max-examples 64
 "$gb" throughput "${common[@]}" --tasks wnut16 --batch-sizes 1,8 --max-examples 64
 "$gb" leaderboard --readme README.md
