@@ -278,3 +278,13 @@ def test_real_hironsan():
     assert len(examples) == 500
     assert _types(examples) == {"LOC": 398, "DAT": 272, "ORG": 251, "PSN": 162, "ART": 122, "TIM": 57, "PER": 13,
                                 "MON": 9}
+
+
+def test_blank_words_are_dropped_and_spans_moved_onto_the_words_kept():
+    from gliner_bench.evaluation.corpora import without_blank_words
+
+    ex = Example(["映画", "「", "渾身", "\u3000", "ＫＯＮ", "」", " ", "を"], [(2, 4, "ART"), (6, 6, "X"), (7, 7, "Y")])
+    got = without_blank_words(ex)
+    assert got.tokens == ["映画", "「", "渾身", "ＫＯＮ", "」", "を"]
+    assert got.entities == [(2, 3, "ART"), (5, 5, "Y")]  # the span of a blank word alone is gone
+    assert without_blank_words(got) is got

@@ -197,14 +197,30 @@ def msra_official_test(examples: Sequence[Example]) -> list[Example]:
 
 def read_hironsan(path: str | os.PathLike) -> list[Example]:
     """hironsan corpus (surface word, character class, MeCab features, IOB2 tag; tab-separated), no documents.
-    An I- tag without its B- starts a span (``bio_spans``)."""
+    An I- tag without its B- starts a span (``bio_spans``). Blank words (two ideographic spaces, U+3000, inside
+    titles) are dropped (``without_blank_words``): a model reads words, and a blank one is none."""
     path = Path(path)
     form = "surface<TAB>class<TAB>7 or 9 MeCab features<TAB>tag (10 to 12 columns)"
     examples = [
-        Example([cols[0] for _, cols in rows], bio_spans(_checked_tags(rows, path, "BI")))
+        without_blank_words(Example([cols[0] for _, cols in rows], bio_spans(_checked_tags(rows, path, "BI"))))
         for _, rows in _sentences(path, "\t", range(10, 13), form)
     ]
     return _some(examples, path)
+
+
+def without_blank_words(example: Example) -> Example:
+    """``example`` without its whitespace-only words, its spans moved onto the words kept; a span of blank words
+    only is dropped."""
+    keep = [i for i, word in enumerate(example.tokens) if word.strip()]
+    if len(keep) == len(example.tokens):
+        return example
+    new = {old: n for n, old in enumerate(keep)}
+    spans = []
+    for start, end, label in example.entities:
+        inside = [new[i] for i in range(start, end + 1) if i in new]
+        if inside:
+            spans.append((inside[0], inside[-1], label))
+    return Example([example.tokens[i] for i in keep], spans, example.relations, example.document)
 
 
 def read_nemo(path: str | os.PathLike, split: str = "test") -> list[Example]:
