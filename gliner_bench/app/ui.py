@@ -294,10 +294,12 @@ def _leaderboard_tab(board: LeaderboardView) -> None:
             gr.Markdown(board.missing)
             return
         gr.Markdown("Measured here (2 CPU cores, fp32) on the bundled defaults, from the results files "
-                    "under `leaderboards/results/`; micro-F1 at threshold 0.5, exact match. "
+                    "under `leaderboards/results/`; micro-F1 at threshold 0.5, exact match, with its bootstrap 95% "
+                    "interval in brackets. Ranked by the mean over the English zero-shot tasks (CoNLL-03 as whole "
+                    "documents, `doc`); models that are not significantly apart share a rank. "
                     "Regenerate with `gliner-bench leaderboard`.")
         gr.Dataframe(board.headline(), label="micro-F1 per task (*: the task's data was seen in training)",
-                     interactive=False, wrap=True)
+                     interactive=False, wrap=False)  # wrapped, the bracketed intervals made the header take the table
         with gr.Accordion("every column (relation F1, zero-shot flags, throughput task)", open=False):
             gr.Dataframe(board.f1, interactive=False, wrap=True)
         gr.Plot(board.f1_vs_throughput(), label="mean F1 against throughput")
@@ -311,8 +313,8 @@ def _scaling_tab(board: LeaderboardView) -> None:
         if board.scale is None:
             gr.Markdown(board.missing or "No label-scaling results yet: run `gliner-bench scale`.")
             return
-        gr.Markdown("F1 on WNUT-16's gold types as unrelated types are added to the prompt: uni-encoders "
-                    "degrade past a few dozen labels, bi-encoders hold.")
+        gr.Markdown("F1 on the gold types of WNUT-16 and CoNLL-03 as unrelated types are added to the prompt, "
+                    "with bootstrap 95% intervals: uni-encoders degrade past a few dozen labels, bi-encoders hold.")
         gr.Plot(board.f1_vs_labels(), label="F1 against the number of labels")
         gr.Plot(board.throughput_vs_labels(), label="throughput against the number of labels")
         gr.Dataframe(board.scale, interactive=False, label="label scaling", max_height=400)
