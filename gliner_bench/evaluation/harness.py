@@ -32,9 +32,9 @@ import statistics
 import time
 from collections.abc import Sequence
 
+from .. import bootstrap
 from ..label_pool import label_pool
 from ..processing import words_from_tokens
-from .. import bootstrap
 from .data import DataError, Example
 from .metrics import as_dict, entity_report, prf
 from .tasks import Task
