@@ -117,8 +117,8 @@ def task_info(task) -> dict:
     from .corpora import SOURCES
     from .tasks import PACKAGED
 
-    files = {split: {"file": f"{SOURCES[PACKAGED[key][0]].requirement}/{SOURCES[PACKAGED[key][0]].path}",
-                     "sha256": SOURCES[PACKAGED[key][0]].sha256} for split, key in task.files.items()}
+    sources = {split: SOURCES[PACKAGED[key][0]] for split, key in task.files.items()}
+    files = {split: {"file": f"{src.requirement}/{src.path}", "sha256": src.sha256} for split, src in sources.items()}
     return {"name": task.name, "source": task.source, "revision": task.revision, "pinned": task.pinned,
             "splits": list(task.splits), "labels": dict(task.labels), "nested": task.nested,
             "license": task.license, "domain": task.domain, "language": task.language, "documents": task.documents,

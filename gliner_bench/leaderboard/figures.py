@@ -79,10 +79,7 @@ def f1_vs_throughput(f1: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     if "texts/s" in f1 and "zero-shot mean" in f1:
         for _, row in f1.dropna(subset=["texts/s", "zero-shot mean"]).iterrows():
-            low, high = row.get("CI low zero-shot mean"), row.get("CI high zero-shot mean")
-            bars = None if pd.isna(low) or pd.isna(high) else {
-                "type": "data", "symmetric": False, "array": [round(high - row["zero-shot mean"], 2)],
-                "arrayminus": [round(row["zero-shot mean"] - low, 2)], "thickness": 1, "width": 3}
+            bars = _error_bars(row.to_frame().T, "zero-shot mean", "CI low zero-shot mean", "CI high zero-shot mean")
             fig.add_trace(go.Scatter(x=[row["texts/s"]], y=[row["zero-shot mean"]], mode="markers+text",
                                      error_y=bars,
                                      name=row["model"], text=[row["model"]], textposition="top center",

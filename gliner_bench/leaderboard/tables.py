@@ -308,16 +308,16 @@ def _scores(frame: pd.DataFrame, column: str, flags: list[bool | None], mark_see
     values = frame[column] if column in frame else [None] * len(frame)
     name = column.removeprefix("F1 ")
     lows, highs = (frame.get(f"CI {side} {name}", pd.Series([None] * len(frame))) for side in ("low", "high"))
-    return [("" if _missing(v) else f"{v:.1f}" + ("?" if z is None else "*" if z is False and mark_seen else "")
-             + ("" if _missing(lo) or _missing(hi) else f" [{lo:.1f}, {hi:.1f}]"))
+    return [with_interval(v, lo, hi, "?" if z is None else "*" if z is False and mark_seen else "")
             for v, z, lo, hi in zip(values, flags, lows, highs)]
 
 
-def with_interval(value, low, high) -> str:
-    """``40.1 [38.0, 42.2]``, or the value alone where no interval is known; blank for no value."""
+def with_interval(value, low, high, mark: str = "") -> str:
+    """``40.1 [38.0, 42.2]`` (``mark`` after the value: ``40.1* [...]``), or the value alone where no interval is
+    known; blank for no value."""
     if _missing(value):
         return ""
-    return f"{value:.1f}" + ("" if _missing(low) or _missing(high) else f" [{low:.1f}, {high:.1f}]")
+    return f"{value:.1f}{mark}" + ("" if _missing(low) or _missing(high) else f" [{low:.1f}, {high:.1f}]")
 
 
 def _ranks(frame: pd.DataFrame) -> list[str]:
