@@ -55,7 +55,7 @@ def cmd_build_data(args: argparse.Namespace) -> int:
     from .training.corpus import build
 
     manifest = build(args.output, max_sentences=args.max_sentences, heldout=args.heldout, seed=args.seed,
-                     relation_sentences=args.relation_sentences)
+                     relation_sentences=args.relation_sentences, passage_sentences=args.passage_sentences)
     for name, f in manifest["files"].items():
         print(f"{args.output}/{name}: {f['examples']} examples, {f['entities']} entities, sha256 {f['sha256'][:16]}")
     for name, r in manifest.get("relations", {}).items():
@@ -231,6 +231,9 @@ def _add_build_data(sub) -> None:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--relation-sentences", type=int, default=60_000,
                     help="further pool sentences parsed for relex data (relex_*.jsonl); 0: no relex files")
+    sp.add_argument("--passage-sentences", type=int, default=30_000,
+                    help="Brown sentences joined into passages of consecutive sentences for train_passages.jsonl "
+                    "(train.jsonl plus the passages); 0: no passages file")
     sp.set_defaults(func=cmd_build_data)
 
 

@@ -93,6 +93,9 @@ class GLiNERConfig:
     # token type 1 at every subtoken of a capitalised text word: the case an uncased backbone's tokenizer drops
     # (the reference ignores the key and feeds type 0 everywhere)
     case_token_types: bool = False
+    # uni-encoders: the label prompt's tokens attend to the prompt only, so label vectors do not drift with the
+    # text's length (docs/documents.md; the reference ignores the key and lets them read the text)
+    isolate_prompt: bool = False
     extra: dict = field(default_factory=dict)  # fields we do not use, written back unchanged
 
     def __post_init__(self) -> None:
@@ -123,8 +126,12 @@ class GLiNERConfig:
                 "(null: split as words_splitter_type says)."
             )
 
-        if not isinstance(self.case_token_types, bool):
-            raise ConfigError(f"Field 'case_token_types' is {self.case_token_types!r}; expected true or false.")
+        for name in ("case_token_types", "isolate_prompt"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"Field {name!r} is {getattr(self, name)!r}; expected true or false.")
+        if self.isolate_prompt and self.architecture.startswith("BiEncoder"):
+            raise ConfigError("Field 'isolate_prompt' applies to models with a label prompt in the text (uni-encoder, "
+                              "decoder, relex); a bi-encoder encodes its labels apart already. Set it to false.")
         if self.case_token_types and (self.encoder_config or {}).get("type_vocab_size", 2) < 2:
             raise ConfigError("Field 'case_token_types' needs a backbone with at least 2 token types; this "
                               f"backbone's type_vocab_size is {self.encoder_config.get('type_vocab_size')}. "

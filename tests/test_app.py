@@ -12,7 +12,8 @@ import pytest
 pytest.importorskip("gradio")
 
 from gliner_bench.app import render, service
-from gliner_bench.app.limits import LIMITS, InputError, check_text, check_threshold, parse_labels
+from gliner_bench.app.limits import (LIMITS, InputError, check_count, check_flag, check_models, check_text,
+                                     check_threshold, parse_labels)
 from gliner_bench.app.models import ModelEntry, ModelPool, parse_model_list
 from gliner_bench.loading import bundled_names
 
@@ -54,10 +55,39 @@ def test_a_hundred_thousand_characters_are_refused_with_the_limit():
     assert check_text("a" * LIMITS.max_chars) == "a" * LIMITS.max_chars
 
 
-@pytest.mark.parametrize("value", [-0.1, 1.5, "x", None])
+@pytest.mark.parametrize("value", [-0.1, 1.5, "x", None, float("nan"), [0.5], True])
 def test_a_threshold_outside_zero_one_is_refused(value):
-    with pytest.raises(InputError, match="between 0 and 1"):
+    with pytest.raises(InputError, match="threshold must be .*between 0 and 1"):
         check_threshold(value)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: check_text(["a list"]), "The text must be text, got list"),
+    (lambda: check_text(42), "The text must be text, got int"),
+    (lambda: check_text("Paris \ud800 is nice"), r"not valid Unicode text \(a lone surrogate, U\+D800, at position 7\)"),
+    (lambda: parse_labels("person, \udfff", 10), "entity labels box holds a character that is not valid Unicode"),
+    (lambda: parse_labels({"person": 1}, 10), "entity labels box must be text, got dict"),
+    (lambda: parse_labels("person, " + "x" * 300, 10), "300 characters is longer than 100"),
+    (lambda: check_flag("yes", "flat"), "flat option must be true or false"),
+    (lambda: check_count(2.5, "number of generated labels", 1, 5), "whole number from 1 to 5"),
+    (lambda: check_count(9, "number of generated labels", 1, 5), "from 1 to 5, got 9"),
+    (lambda: check_models("uni-span", ["uni-span"]), "list of names from: uni-span"),
+])
+def test_every_input_of_the_wrong_type_or_shape_gets_a_message_that_names_it(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_the_relation_limit_does_not_send_the_visitor_to_a_tab_without_relations():
+    box = ", ".join(f"rel {i}" for i in range(20))
+    with pytest.raises(InputError, match=r"limit of 16; remove 4 of them\.$"):
+        parse_labels(box, LIMITS.max_relations, "relation type", elsewhere="")
+
+
+def test_flags_counts_and_model_lists_that_are_right_pass():
+    assert check_flag(True, "flat") is True and check_flag(0, "flat") is False
+    assert check_count(2.0, "n", 1, 5) == 2
+    assert check_models(("a", "b"), ["a", "b"]) == ["a", "b"] and check_models(None, ["a"]) == []
 
 
 # ------------------------------------------------------------------------------------------------ render
@@ -137,10 +167,56 @@ def test_two_models_with_one_name_are_refused():
         ModelPool([ModelEntry("a", "bundled:uni-span", "UniEncoderSpan", "uni")] * 2)
 
 
+def test_every_chip_colour_has_aa_contrast_under_its_text():
+    assert render.contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert render.contrast_ratio("#777777", "#FFFFFF") == pytest.approx(4.48, abs=0.01)  # the AA border, just under
+    worst = min(render.contrast_ratio(c, render.CHIP_TEXT) for c in render.PALETTE)
+    assert worst >= 4.5, worst
+    assert render.contrast_ratio("#E69F00", "#FFFFFF") < 4.5  # the old chips: white text on orange failed
+    with pytest.raises(ValueError, match="#RRGGBB"):
+        render.relative_luminance("orange")
+
+
+# ------------------------------------------------------------------------------------------------ examples
+def test_the_verdict_says_what_a_model_missed_or_added():
+    from gliner_bench.app import examples
+
+    ex = examples.COMPARE[-1]
+    right = [{"text": "Elon Musk", "label": "person"}, {"text": "Tesla", "label": "company"},
+             {"text": "Berlin", "label": "location"}]
+    assert examples.verdict(ex, right) == "✓ matches the written answer"
+    wrong = right[:2] + [{"text": "Berlin", "label": "person"}]
+    assert examples.verdict(ex, wrong) == ("✗ differs from the written answer: wrong: 'Berlin' as person; "
+                                           "missed: 'Berlin' as location")
+    assert examples.verdict(None, wrong) == ""  # a visitor's own text: no verdict
+    rel = examples.RELATIONS[0]
+    found = [{"head": {"text": "Satya Nadella"}, "relation": "works for", "tail": {"text": "Microsoft"}},
+             {"head": {"text": "Microsoft"}, "relation": "works for", "tail": {"text": "Redmond"}}]
+    problems = examples.relation_mismatches(found, rel.relations)
+    assert problems == ["wrong: 'Microsoft' works for 'Redmond'", "missed: 'Satya Nadella' leader of 'Microsoft'",
+                        "missed: 'Microsoft' located in 'Redmond'"]
+
+
 # ------------------------------------------------------------------------------------------------ service
 @pytest.fixture(scope="module")
 def pool():
     return ModelPool.from_config("")
+
+
+def test_precomputed_examples_are_served_for_their_exact_inputs_only(pool):
+    cache = service.Precomputed()
+    calls = [lambda cache: service.compare(pool, ["uni-span"], TEXT, LABELS, 0.5, cache=cache)]
+    cache.warm(calls)
+    assert len(cache) == 1
+    (hit,) = service.compare(pool, ["uni-span"], TEXT, LABELS, 0.5, cache=cache)
+    assert service.Precomputed.NOTE in hit.note and hit.entities
+    (live,) = service.compare(pool, ["uni-span"], TEXT, LABELS, 0.6, cache=cache)  # another threshold: runs
+    assert service.Precomputed.NOTE not in live.note
+    (other,) = service.compare(pool, ["uni-span"], TEXT + " ", LABELS, 0.5, cache=cache)
+    assert service.Precomputed.NOTE not in other.note
+    failing = service.Precomputed()
+    failing.warm([lambda cache: service.compare(pool, ["uni-span"], TEXT, ["\ud800"], 0.5, cache=cache)])
+    assert len(failing) == 0  # an error is never stored: the next click runs again
 
 
 def _check_offsets(text, entities, labels):
@@ -257,4 +333,49 @@ def test_the_app_builds_with_every_tab(pool):
     assert isinstance(demo, gr.Blocks)
     tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
     assert tabs == ["Compare", "Relations", "Label discovery", "Many labels", "Leaderboard", "Scaling"]
-    assert demo._queue.max_size == 32
+    from gliner_bench.app.ui import QUEUE_SIZE
+
+    assert demo._queue.max_size == QUEUE_SIZE >= 50  # 50 concurrent visitors wait in the queue, none turned away
+
+
+# ------------------------------------------------------------------------------------------------ handlers
+@pytest.fixture(scope="module")
+def compare_handler(pool):
+    import gradio as gr
+
+    from gliner_bench.app import ui
+
+    with gr.Blocks():
+        panels = ui._Panels(pool.names()[:2])
+    return ui._handler(ui.on_compare, pool, service.Precomputed(), panels), panels
+
+
+HOSTILE = '<img src=x onerror="alert(1)"><a href="https://example.com">link</a>'
+
+
+@pytest.mark.parametrize("values, message", [
+    (("", "person", 0.5, True, False, ["uni-span"]), "Type or paste some text"),
+    ((TEXT, "person", 0.5, True, False, []), "Pick at least one model"),
+    ((TEXT, "person", "abc", True, False, ["uni-span"]), "threshold must be a number"),
+    ((TEXT, HOSTILE, 0.5, "yes", False, ["uni-span"]), "flat option must be true or false"),
+])
+def test_a_refused_input_is_the_tabs_message_and_leaves_every_panel_as_it_was(compare_handler, values, message):
+    import gradio as gr
+
+    handler, panels = compare_handler
+    out = handler(*values)
+    assert message in out[0] and 'class="error"' in out[0]
+    assert len(out) == 1 + len(panels.components())
+    assert all(isinstance(v, type(gr.skip())) for v in out[1:])
+
+
+def test_labels_and_errors_are_shown_as_text_never_as_html(compare_handler):
+    handler, _ = compare_handler
+    dup = HOSTILE.replace(",", " ")
+    out = handler(TEXT, f"person, {dup}, {dup}", 0.5, True, False, ["uni-span"])
+    assert "Dropped repeated label(s)" in out[0]
+    assert "<img" not in out[0] and "<a " not in out[0] and "&lt;img" in out[0]
+    from gliner_bench.app.ui import _header
+
+    broken = service.ModelOutput("uni-span", "UniEncoderSpan", error=f"failed on {HOSTILE}")
+    assert "<img" not in _header(broken) and "&lt;img src=x" in _header(broken)

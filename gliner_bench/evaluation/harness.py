@@ -156,7 +156,9 @@ def _join(sentences: Sequence[Example]) -> Example:
     return Example(tokens, entities, relations, sentences[0].document)
 
 
-def _one_pass_is_exact(model) -> bool:
+def one_pass_is_exact(model) -> bool:
+    """Whether one prediction at the lowest threshold, filtered, gives every higher threshold's entities (not for a
+    token decoder, whose spans depend on the threshold)."""
     return not (model.capabilities.generated_labels and model.config.is_token_level)
 
 
@@ -168,7 +170,7 @@ def sweep(model, task: Task, examples: Sequence[Example], thresholds: Sequence[f
     flat = not task.nested
     truth = gold(task, examples, text_mode=text_mode)
     one_pass = predict(model, examples, labels, min(thresholds), batch_size, flat, text_mode) \
-        if _one_pass_is_exact(model) else None
+        if one_pass_is_exact(model) else None
     reports = {}
     for t in thresholds:
         preds = one_pass if one_pass is not None else predict(model, examples, labels, t, batch_size, flat, text_mode)

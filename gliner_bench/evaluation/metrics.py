@@ -91,3 +91,37 @@ def agreement(reference: Sequence[Iterable[tuple]], other: Sequence[Iterable[tup
     same = len(ref & oth)
     return {"kept": same / len(ref) if ref else 1.0, "identical": same, "only_reference": len(ref - oth),
             "only_other": len(oth - ref)}
+
+
+def calibration_pairs(predicted: Sequence[Iterable[tuple]], gold: Sequence[Iterable[tuple]]
+                      ) -> tuple[list[float], list[bool]]:
+    """Each predicted ``(start, end, label, score)`` as (score, whether gold has exactly that span and label),
+    one collection per text: the input of ``expected_calibration_error``."""
+    _check_docs(predicted, gold)
+    scores, correct = [], []
+    for doc, truth in zip(predicted, gold):
+        true = set(truth)
+        for *entity, score in doc:
+            scores.append(float(score))
+            correct.append(tuple(entity) in true)
+    return scores, correct
+
+
+def expected_calibration_error(scores: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """ECE: the mean over equal-width score bins of |accuracy - mean score|, weighted by the bin's share of the
+    predictions (0.0: a score of 0.7 is right 70% of the time). 0.0 when there are no predictions."""
+    if len(scores) != len(correct):
+        raise ValueError(f"{len(scores)} scores but {len(correct)} correctness flags; pass one per prediction.")
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}.")
+    if not scores:
+        return 0.0
+    totals = [[0, 0.0, 0] for _ in range(bins)]  # count, summed score, correct
+    for s, ok in zip(scores, correct):
+        if not 0.0 <= s <= 1.0:
+            raise ValueError(f"score {s} is outside [0, 1]; pass probabilities.")
+        b = min(int(s * bins), bins - 1)
+        totals[b][0] += 1
+        totals[b][1] += s
+        totals[b][2] += bool(ok)
+    return sum(abs(n_ok / n - total / n) * n for n, total, n_ok in totals if n) / len(scores)

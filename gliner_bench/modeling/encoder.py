@@ -29,9 +29,13 @@ class Backbone(nn.Module):
             self.layers_fuser = LayersFuser(config.num_hidden_layers, config.hidden_size)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+                token_type_ids: torch.Tensor | None = None, attention_bias: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        """``attention_bias`` (B, 1, L, L), additive, replaces the padding mask inside the backbone (the fuser
+        still reads ``attention_mask``); see ``prompt_isolation_bias``."""
         extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-        out = self.model(input_ids, attention_mask=attention_mask, output_hidden_states=self.fuse_layers,
+        mask = attention_mask if attention_bias is None else attention_bias
+        out = self.model(input_ids, attention_mask=mask, output_hidden_states=self.fuse_layers,
                          return_dict=True, **extra)
         if self.fuse_layers:
             states = out.hidden_states
@@ -52,11 +56,29 @@ class TextEncoder(nn.Module):
             self.projection = nn.Linear(config.hidden_size, hidden_size)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.bert_layer(input_ids, attention_mask, token_type_ids)  # (B, L, H)
+                token_type_ids: torch.Tensor | None = None, attention_bias: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        h = self.bert_layer(input_ids, attention_mask, token_type_ids, attention_bias)  # (B, L, H)
         if hasattr(self, "projection"):
             h = self.projection(h)  # (B, L, D)
         return h
+
+
+def prompt_isolation_bias(attention_mask: torch.Tensor, in_prompt: torch.Tensor, dtype: torch.dtype
+                          ) -> torch.Tensor:
+    """The additive attention bias of ``isolate_prompt``: (B, L) masks -> (B, 1, L, L). A prompt token (query)
+    attends to the prompt's tokens only, so a label vector does not depend on the text after the prompt; a text
+    token attends to every token, as without isolation. Padding keys are masked for every query."""
+    keys = attention_mask.bool()[:, None, :]  # (B, 1, L)
+    allowed = keys & (~in_prompt.bool()[:, :, None] | in_prompt.bool()[:, None, :])  # (B, L, L): query x key
+    bias = torch.zeros(allowed.shape, dtype=dtype, device=attention_mask.device)
+    bias = bias.masked_fill(~allowed, torch.finfo(dtype).min)
+    return bias[:, None]  # (B, 1, L, L)
+
+
+def prompt_positions(words_mask: torch.Tensor) -> torch.Tensor:
+    """(B, L) -> (B, L) bool: the tokens before the first text word (CLS, the label prompt, its separator)."""
+    return (words_mask > 0).long().cumsum(dim=1).eq(0)
 
 
 def extract_label_vectors(

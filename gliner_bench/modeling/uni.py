@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from ..config import GLiNERConfig
-from .encoder import TextEncoder, backbone_config, extract_label_vectors, extract_word_vectors
+from .encoder import (TextEncoder, backbone_config, extract_label_vectors, extract_word_vectors,
+                      prompt_isolation_bias, prompt_positions)
 from .layers import BiLSTM, SpanRepLayer, TokenScorer, projection_mlp
 
 
@@ -44,8 +45,12 @@ class UniEncoder(nn.Module):
 
     def encode(self, batch: dict[str, torch.Tensor]) -> Encoded:
         cfg = self.config
+        bias = None
+        if cfg.isolate_prompt:  # (B, 1, L, L): the prompt does not read the text
+            dtype = self.token_rep_layer.bert_layer.model.get_input_embeddings().weight.dtype
+            bias = prompt_isolation_bias(batch["attention_mask"], prompt_positions(batch["words_mask"]), dtype)
         h = self.token_rep_layer(batch["input_ids"], batch["attention_mask"],
-                                 batch.get("token_type_ids"))  # (B, L, D)
+                                 batch.get("token_type_ids"), bias)  # (B, L, D)
         labels, label_mask = extract_label_vectors(h, batch["input_ids"], batch["attention_mask"],
                                                    cfg.class_token_index, cfg.embed_ent_token)
         words, word_mask = extract_word_vectors(h, batch["words_mask"], batch["attention_mask"],

