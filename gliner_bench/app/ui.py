@@ -42,7 +42,7 @@ CSS = f"""
 .gb-table caption {{ text-align: left; font-weight: 600; padding: 4px 0; }}
 .gb-table th, .gb-table td {{ padding: 4px 8px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }}
 .gb-table th {{ word-break: keep-all; overflow-wrap: normal; hyphens: none; white-space: normal; }}
-.gb-table td {{ overflow-wrap: anywhere; }}
+.gb-table td {{ overflow-wrap: break-word; }}
 .gb-table .num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .gb-table td.empty {{ color: #555; font-style: italic; text-align: left; }}
 @media (max-width: 700px) {{
@@ -56,7 +56,8 @@ CSS = f"""
 }}
 .gb-plot, .gb-plot .js-plotly-plot {{ max-width: 100%; }}
 [id$="-examples"] table {{ table-layout: fixed; width: 100%; }}
-[id$="-examples"] td, [id$="-examples"] th {{ white-space: normal !important; overflow-wrap: anywhere; }}
+[id$="-examples"] td, [id$="-examples"] th {{ white-space: normal !important; overflow-wrap: anywhere;
+  max-width: none !important; }}
 .run-status:empty {{ display: none; }}
 .run-status .error {{ color: #8a1c1c; background: #fdecea; border: 1px solid #f5c2c0; border-radius: 6px;
                       padding: 8px 12px; }}
