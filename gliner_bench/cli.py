@@ -153,7 +153,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .app import launch
 
-    launch(args.models, bundled=not args.no_bundled, host=args.host, port=args.port, precision=args.precision)
+    launch(args.models, bundled=not args.no_bundled, host=args.host, port=args.port, precision=args.precision,
+           serving=args.serving)
     return 0
 
 
@@ -281,6 +282,9 @@ def _add_demo(sub) -> None:
     sp.add_argument("--no-bundled", action="store_true", help="serve only the --models checkpoints")
     sp.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; 0.0.0.0 to share on a LAN)")
     sp.add_argument("--port", type=int, default=None, help="default 7860 (or $GRADIO_SERVER_PORT)")
+    sp.add_argument("--serving", choices=["int8", "fp32"], default=None,
+                    help="int8 (the default with fp32 --precision): the uni- and bi-encoders through ONNX int8, "
+                    "the others in torch fp32; fp32: every model in torch")
     _add_precision(sp)
     sp.set_defaults(func=cmd_demo)
 

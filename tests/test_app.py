@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("gradio")
 
-from gliner_bench.app import render, service
+from gliner_bench.app import render, service, ui
 from gliner_bench.app.limits import (LIMITS, InputError, check_count, check_flag, check_models, check_text,
                                      check_threshold, parse_labels)
 from gliner_bench.app.models import ModelEntry, ModelPool, parse_model_list
@@ -50,7 +50,7 @@ def test_empty_text_is_refused_with_a_message(text):
 
 
 def test_a_hundred_thousand_characters_are_refused_with_the_limit():
-    with pytest.raises(InputError, match=r"100,000 characters; this demo takes at most 5,000"):
+    with pytest.raises(InputError, match=r"100,000 characters; this demo takes at most 3,000"):
         check_text("a" * 100_000)
     assert check_text("a" * LIMITS.max_chars) == "a" * LIMITS.max_chars
 
@@ -177,24 +177,44 @@ def test_every_chip_colour_has_aa_contrast_under_its_text():
         render.relative_luminance("orange")
 
 
-# ------------------------------------------------------------------------------------------------ examples
-def test_the_verdict_says_what_a_model_missed_or_added():
-    from gliner_bench.app import examples
+# ------------------------------------------------------------------------------------------------ serving
+def test_int8_serving_runs_the_uni_and_bi_encoders_on_onnx_and_keeps_their_answers():
+    pytest.importorskip("onnxruntime")
+    names = ["uni-span", "bi-token", "relex-span"]
+    specs = ",".join(f"{n}=bundled:{n}" for n in names)
+    fast = ModelPool.from_config(specs, bundled=False, serving="int8")
+    slow = ModelPool.from_config(specs, bundled=False)
+    text, labels = "Barack Obama flew from Washington to Paris on Monday.", ["person", "location", "date"]
+    got = {o.model: o for o in service.compare(fast, names, text, labels, 0.5)}
+    want = {o.model: o for o in service.compare(slow, names, text, labels, 0.5)}
+    assert {n: got[n].backend for n in names} == {"uni-span": "ONNX int8", "bi-token": "ONNX int8",
+                                                  "relex-span": "torch fp32"}
+    assert fast.get("uni-span").backend == "onnxruntime" and fast.get("relex-span").backend == "torch"
+    assert all(want[n].backend == "torch fp32" for n in names)
+    for n in names:  # the same entities; scores within int8's error
+        assert [(e["text"], e["label"]) for e in got[n].entities] == [(e["text"], e["label"]) for e in want[n].entities]
+        assert max(abs(a["score"] - b["score"]) for a, b in zip(got[n].entities, want[n].entities)) < 0.05
 
-    ex = examples.COMPARE[-1]
-    right = [{"text": "Elon Musk", "label": "person"}, {"text": "Tesla", "label": "company"},
-             {"text": "Berlin", "label": "location"}]
-    assert examples.verdict(ex, right) == "✓ matches the written answer"
-    wrong = right[:2] + [{"text": "Berlin", "label": "person"}]
-    assert examples.verdict(ex, wrong) == ("✗ differs from the written answer: wrong: 'Berlin' as person; "
-                                           "missed: 'Berlin' as location")
-    assert examples.verdict(None, wrong) == ""  # a visitor's own text: no verdict
-    rel = examples.RELATIONS[0]
-    found = [{"head": {"text": "Satya Nadella"}, "relation": "works for", "tail": {"text": "Microsoft"}},
-             {"head": {"text": "Microsoft"}, "relation": "works for", "tail": {"text": "Redmond"}}]
-    problems = examples.relation_mismatches(found, rel.relations)
-    assert problems == ["wrong: 'Microsoft' works for 'Redmond'", "missed: 'Satya Nadella' leader of 'Microsoft'",
-                        "missed: 'Microsoft' located in 'Redmond'"]
+
+def test_a_model_that_cannot_be_exported_is_served_in_fp32_with_a_note(monkeypatch):
+    from gliner_bench.onnx_backend import export
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("onnxruntime is not installed\nsecond line")
+
+    monkeypatch.setattr(export, "export_onnx", broken)
+    pool = ModelPool.from_config("uni-span=bundled:uni-span", bundled=False, serving="int8")
+    out = service.compare(pool, ["uni-span"], "Angela Merkel visited Paris.", ["person", "city"], 0.5)[0]
+    assert out.error is None and out.entities and out.backend == "torch fp32"
+    assert out.note == "int8 unavailable (RuntimeError: onnxruntime is not installed); served in fp32"
+    assert "int8 unavailable" in ui._header(out)
+
+
+def test_serving_is_checked():
+    with pytest.raises(ValueError, match="'int8'.*'fp32'"):
+        ModelPool.from_config("", serving="int4")
+    with pytest.raises(ValueError, match="precision='fp32'"):
+        ModelPool.from_config("", serving="int8", precision="bf16")
 
 
 # ------------------------------------------------------------------------------------------------ service
@@ -379,3 +399,20 @@ def test_labels_and_errors_are_shown_as_text_never_as_html(compare_handler):
 
     broken = service.ModelOutput("uni-span", "UniEncoderSpan", error=f"failed on {HOSTILE}")
     assert "<img" not in _header(broken) and "&lt;img src=x" in _header(broken)
+
+
+@pytest.mark.parametrize("text, num, message", [
+    ("word " * 201, 1, "1,005 characters; this demo takes at most 1,000"),
+    (TEXT, LIMITS.max_generated + 1, f"number of generated labels must be from 1 to {LIMITS.max_generated}, got"),
+])
+def test_discovery_has_its_own_smaller_limits(pool, text, num, message):
+    """Beam search over every span's name costs the most: the Discovery tab takes a shorter text and fewer
+    generated labels than the other tabs (limits.Limits)."""
+    import gradio as gr
+
+    with gr.Blocks():
+        panels = ui._Panels(pool.names("generated_labels"))
+    handler = ui._handler(ui.on_discover, pool, service.Precomputed(), panels)
+    out = handler(text, "person", "", 0.3, num, pool.names("generated_labels"))
+    assert message in out[0], out[0]
+    assert LIMITS.max_discovery_chars < LIMITS.max_chars and str(LIMITS.max_generated) in ui.LIMITS_TEXT

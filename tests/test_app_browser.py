@@ -53,7 +53,7 @@ def served():
     from gliner_bench.app.service import Precomputed
     from gliner_bench.app.ui import serve, warm_up
 
-    pool = ModelPool.from_config("")
+    pool = ModelPool.from_config("", serving="int8")  # as `gliner-bench demo` serves
     cache = Precomputed()
     warm_up(pool, cache, background=False)  # as launch() does in the background: every model, every example
     demo = build_app(pool, precomputed=cache)

@@ -57,7 +57,7 @@ def test_verdict_is_empty_for_a_visitors_own_text_and_names_the_problems_otherwi
 
 @pytest.fixture(scope="module")
 def pool():
-    return ModelPool.from_config("")
+    return ModelPool.from_config("", serving="int8")  # as the app serves
 
 
 @pytest.mark.parametrize("example", examples.COMPARE, ids=lambda ex: ex.text[:24])

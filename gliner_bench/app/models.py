@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from .. import checkpoint as ckpt
 from ..capabilities import Capabilities, capabilities_of
 from ..defaults import DEFAULTS as RECIPES
 from ..loading import BUNDLED_PREFIX, bundled_names, bundled_path, load_model
+from . import serving as app_serving
 
 log = logging.getLogger(__name__)
 ENV_MODELS = "GLINER_BENCH_APP_MODELS"
@@ -63,19 +66,26 @@ class ModelPool:
     """Name -> lazily loaded ``GLiNER``. ``run(name, fn)`` calls ``fn(model)`` under that model's lock, so
     concurrent requests share one copy of the weights and never interleave inside one model."""
 
-    def __init__(self, entries: list[ModelEntry], device: str = "cpu", precision: str = "fp32"):
+    def __init__(self, entries: list[ModelEntry], device: str = "cpu", precision: str = "fp32",
+                 serving: str = "fp32"):
         names = [e.name for e in entries]
         if len(set(names)) != len(names):
             raise ValueError(f"Two app models share a name: {names}; give them distinct names (name=spec).")
         self.entries = {e.name: e for e in entries}
         self.device, self.precision = device, precision  # precision: every model's encoders (precision.py)
+        self.serving = app_serving.check_serving(serving)  # "int8": ONNX int8 where it exists (serving.py)
+        if serving == "int8" and (device != "cpu" or precision != "fp32"):
+            raise ValueError("serving='int8' exports fp32 CPU models to ONNX int8; use device='cpu' and "
+                             "precision='fp32' with it, or serving='fp32'.")
+        self._exports = tempfile.TemporaryDirectory(prefix="gliner-bench-app-") if serving == "int8" else None
         self._models: dict[str, object] = {}
+        self.backends: dict[str, app_serving.Served] = {}  # name -> how it is served (backend, note)
         self._locks = {name: threading.Lock() for name in names}
         self.load_seconds: dict[str, float] = {}
 
     @classmethod
     def from_config(cls, extra: str | None = None, bundled: bool = True, device: str = "cpu",
-                    precision: str = "fp32") -> ModelPool:
+                    precision: str = "fp32", serving: str = "fp32") -> ModelPool:
         """The bundled defaults (in architecture order) and the checkpoints named by ``extra`` or
         ``$GLINER_BENCH_APP_MODELS``."""
         specs = [(n, f"{BUNDLED_PREFIX}{n}") for n in bundled_names()] if bundled else []
@@ -90,7 +100,7 @@ class ModelPool:
         if not entries:
             raise ValueError("No models to serve: no bundled default is installed and none is configured; pass "
                              f"checkpoints with --models or ${ENV_MODELS}, e.g. mine=runs/uni-span/final.")
-        return cls(entries, device, precision)
+        return cls(entries, device, precision, serving)
 
     def names(self, capability: str | Callable[[Capabilities], bool] | None = None) -> list[str]:
         """The served models in order; with ``capability`` (a ``Capabilities`` field such as ``"relations"``, or a
@@ -113,8 +123,10 @@ class ModelPool:
             with self._locks[name]:
                 if name not in self._models:
                     start = time.perf_counter()
-                    self._models[name] = load_model(self.entries[name].spec, device=self.device,
-                                                     precision=self.precision)
+                    model = load_model(self.entries[name].spec, device=self.device, precision=self.precision)
+                    served = app_serving.serve(model, name, self.serving, Path(self._exports.name)) \
+                        if self._exports else app_serving.Served(model, app_serving.FP32)
+                    self.backends[name], self._models[name] = served, served.model
                     self.load_seconds[name] = time.perf_counter() - start
                     log.info("loaded %s (%s) in %.1f s", name, self.entries[name].spec, self.load_seconds[name])
         return self._models[name]

@@ -25,6 +25,7 @@ class ModelOutput:
     relations: list[dict] | None = None  # relex models
     seconds: float | None = None  # inference only (loading on first use is reported apart)
     load_seconds: float | None = None  # set on the request that loaded the model
+    backend: str = ""  # how the model was served: "ONNX int8" or "torch fp32" (serving.py)
     note: str = ""
     error: str | None = None  # a message for the visitor
 
@@ -100,6 +101,9 @@ def _timed(pool: ModelPool, name: str, fn) -> ModelOutput:
         return out
     if not loaded:
         out.load_seconds = pool.load_seconds.get(name)
+    served = pool.backends.get(name)
+    if served is not None:
+        out.backend, out.note = served.backend, served.note
     try:
         start = time.perf_counter()
         result = pool.run(name, fn)

@@ -77,7 +77,7 @@ def _header(out: service.ModelOutput, verdict: str = "") -> str:
     title = f"<strong>{escape(out.model)}</strong> · <code>{escape(out.architecture)}</code>"
     if out.error:
         return f"{title}<br>⚠️ {escape(out.error)}"
-    parts = [f"{out.seconds * 1000:.0f} ms", f"{len(out.entities)} entities"]
+    parts = [f"{out.seconds * 1000:.0f} ms", f"{len(out.entities)} entities"] + ([out.backend] if out.backend else [])
     if out.relations is not None:
         parts.append(f"{len(out.relations)} relations")
     if out.load_seconds is not None:
@@ -221,12 +221,12 @@ def on_relations(pool: ModelPool, cache: service.Precomputed, panels: _Panels, t
 
 def on_discover(pool: ModelPool, cache: service.Precomputed, panels: _Panels, text, labels_box, constraints_box,
                 threshold, num, selected) -> tuple[str, list]:
-    text, labels, threshold, notice = _inputs(text, labels_box, threshold)
+    text, labels, threshold, notice = _inputs(text, labels_box, threshold, max_chars=LIMITS.max_discovery_chars)
     constraints = None
     constraints_box = check_string(constraints_box, "constraints box")
     if constraints_box.replace(",", "").strip():
         constraints, _ = parse_labels(constraints_box, LIMITS.max_schema_labels, "constraint", elsewhere="")
-    num = check_count(num, "number of generated labels", 1, 5)
+    num = check_count(num, "number of generated labels", 1, LIMITS.max_generated)
     selected = check_models(selected, pool.names())
     outs = service.discover(pool, selected, text, labels, threshold, constraints, num, cache=cache)
     return _status(notice, "notice"), panels.updates(text, labels, outs)
@@ -346,7 +346,7 @@ def _discovery_tab(pool: ModelPool, cache: service.Precomputed) -> None:
                                          value="")
             with gr.Column(scale=2):
                 threshold = gr.Slider(0.0, 1.0, value=DISCOVERY_THRESHOLD, step=0.05, label="threshold")
-                num = gr.Slider(1, 5, value=1, step=1, label="generated labels per entity")
+                num = gr.Slider(1, LIMITS.max_generated, value=1, step=1, label="generated labels per entity")
                 models = _model_picker(names)
                 run = gr.Button("Discover labels", variant="primary", elem_id="discovery-run")
         status = gr.HTML("", elem_id="discovery-status", elem_classes=["run-status"])
