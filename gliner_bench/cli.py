@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import replace
@@ -72,6 +73,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .evaluation.data import read_file
     from .training.trainer import TrainConfig, train
 
+    if args.data is None:  # a recipe's own file of the built corpus
+        if not args.recipe:
+            print("error: --data is required with --model (a JSON / JSON lines file: tokenized_text + ner)",
+                  file=sys.stderr)
+            return 2
+        from .training.recipes import recipe
+
+        args.data = str(Path(os.environ.get("GLINER_BENCH_DATA", "data/built")) / recipe(args.recipe).data)
+        print(f"data: {args.data} (the {args.recipe} recipe's file of the built corpus)", file=sys.stderr)
     errors: list[str] = []
     examples = read_file(args.data, errors=errors)
     if errors:
@@ -249,7 +259,9 @@ _TRAIN_OPTIONS = (("steps", int), ("batch_size", int), ("lr_encoder", float), ("
 def _add_train(sub) -> None:
     sp = sub.add_parser("train", help="train or fine-tune a model on data in the reference's JSON format")
     _add_model(sp)
-    sp.add_argument("--data", required=True, help="JSON / JSON lines: tokenized_text + ner")
+    sp.add_argument("--data", default=None, help="JSON / JSON lines: tokenized_text + ner (with --recipe, default "
+                    "the recipe's file of the built corpus in $GLINER_BENCH_DATA or data/built, e.g. "
+                    "train_passages.jsonl for uni-span)")
     sp.add_argument("--output", required=True, help="run directory: checkpoint-<step>/, final/")
     for name, kind in _TRAIN_OPTIONS:
         sp.add_argument("--" + name.replace("_", "-"), type=kind, default=None, dest=name)

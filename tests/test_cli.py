@@ -84,3 +84,19 @@ def test_train_set_changes_the_recipes_model_config_for_a_trial(tmp_path, capsys
     with pytest.raises(SystemExit, match="FIELD=VALUE"):
         main(common + ["--set", "no_such_field=1"])
     assert main(["train", "--data", str(data), "--output", str(out), "--set", "hidden_size=64"]) == 2
+
+
+def test_train_reads_the_recipes_own_file_of_the_built_corpus_by_default(tmp_path, capsys, monkeypatch):
+    """uni-span trains on passages (train_passages.jsonl), bi-span on sentences: without --data, each recipe reads its
+    own file of $GLINER_BENCH_DATA; without a recipe, --data is required."""
+    row = {"tokenized_text": ["Angela", "Merkel", "visited", "Paris", "."], "ner": [[0, 1, "person"], [3, 3, "city"]]}
+    (tmp_path / "train_passages.jsonl").write_text(json.dumps(row) + "\n")
+    monkeypatch.setenv("GLINER_BENCH_DATA", str(tmp_path))
+    args = ["--output", str(tmp_path / "run"), "--steps", "1", "--batch-size", "1", "--no-progress",
+            "--set", "hidden_size=64"]
+    assert main(["train", "--recipe", "uni-span", *args]) == 0
+    assert "train_passages.jsonl (the uni-span recipe's file" in capsys.readouterr().err
+    assert main(["train", "--recipe", "bi-span", *args[:2], "--steps", "1", "--no-progress"]) != 0  # absent here
+    assert f"{tmp_path / 'train.jsonl'}: cannot be read" in capsys.readouterr().err
+    assert main(["train", "--model", CKPT, "--output", str(tmp_path / "m")]) == 2
+    assert "--data is required with --model" in capsys.readouterr().err
