@@ -118,8 +118,10 @@ def resolve_backbone(name: str) -> str:
 
 
 def resolve_checkpoint_dir(name_or_path: str | os.PathLike, revision: str | None = None,
-                           cache_dir: str | None = None, local_files_only: bool = False) -> Path:
-    """A local checkpoint directory, downloading a hub id through ``huggingface_hub`` when needed."""
+                           cache_dir: str | None = None, local_files_only: bool = False,
+                           token: str | bool | None = None, force_download: bool = False) -> Path:
+    """A local checkpoint directory, downloading a hub id through ``huggingface_hub`` when needed (``token`` and
+    ``force_download`` as ``snapshot_download`` takes them)."""
     path = Path(name_or_path)
     if path.is_dir():
         return path
@@ -132,7 +134,8 @@ def resolve_checkpoint_dir(name_or_path: str | os.PathLike, revision: str | None
 
     try:
         return Path(snapshot_download(name, revision=revision, cache_dir=cache_dir,
-                                      local_files_only=local_files_only))
+                                      local_files_only=local_files_only, token=token,
+                                      force_download=force_download))
     except Exception as err:  # hub errors come in many types: offline, 404, auth, connection
         raise CheckpointError(
             f"Could not fetch {name!r} from the Hugging Face hub ({type(err).__name__}: {err}). Check the id "

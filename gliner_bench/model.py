@@ -29,6 +29,10 @@ from .tokenization import WordTokenizer
 
 Labels = Sequence[str] | Mapping[str, str]
 
+# ``from_pretrained``'s own keywords (a misspelt one is suggested among these and the reference's).
+_FROM_PRETRAINED_KEYWORDS = ("map_location", "revision", "cache_dir", "local_files_only", "max_length",
+                             "labels_tokenizer", "decoder_tokenizer", "word_splitter", "precision")
+
 
 class GLiNER(nn.Module):
     """A GLiNER model of any implemented architecture, with its tokenizers and config."""
@@ -80,7 +84,7 @@ class GLiNER(nn.Module):
     def from_pretrained(cls, model_id: str | os.PathLike, map_location: str = "cpu", revision: str | None = None,
                         cache_dir: str | None = None, local_files_only: bool = False,
                         max_length: int | None = None, labels_tokenizer=None, decoder_tokenizer=None,
-                        word_splitter: str | None = None, precision: str = "fp32") -> GLiNER:
+                        word_splitter: str | None = None, precision: str = "fp32", **reference_keywords) -> GLiNER:
         """Load a checkpoint directory, a hub id, or ``bundled:<name>`` (a default shipped in the package), in
         the reference's layout or our compact one (``delta.py``).
 
@@ -90,16 +94,33 @@ class GLiNER(nn.Module):
         plain text is split into words (``splitting.SPLITTERS``: "unicode", or the reference's "whitespace");
         default: the checkpoint's own, and ``save_pretrained`` keeps the choice. ``precision``: what the encoders
         run in on CPU, "fp32" (default), "bf16" or "int8" (``precision.py``; heads stay fp32).
+
+        Every other keyword of the reference's ``from_pretrained`` is accepted (``load_options.py``): ``token``,
+        ``force_download``, ``quantize="int8"``, ``dtype``, ``compile_torch_model``, ``max_width`` and
+        ``load_onnx_model`` do what they do there; the rest are ignored with one warning that says why.
         """
+        from . import load_options
         from .loading import BUNDLED_PREFIX, bundled_path
         from .onnx_backend import runtime as onnx_runtime
         from .precision import check_precision
 
+        extra = load_options.read(reference_keywords, _FROM_PRETRAINED_KEYWORDS)
+        if extra.precision is not None:
+            if precision not in ("fp32", extra.precision):
+                raise ValueError(f"precision={precision!r} and quantize/dtype (-> {extra.precision!r}) disagree; "
+                                 "pass one of them.")
+            precision = extra.precision
         check_precision(precision)  # before any loading work
         if str(model_id).startswith(BUNDLED_PREFIX):
             model_id = bundled_path(str(model_id)[len(BUNDLED_PREFIX):])
-        directory = ckpt.resolve_checkpoint_dir(model_id, revision, cache_dir, local_files_only)
+        directory = ckpt.resolve_checkpoint_dir(model_id, revision, cache_dir, local_files_only,
+                                                token=extra.token, force_download=extra.force_download)
         config = ckpt.read_config(directory)
+        if extra.expect_onnx and not onnx_runtime.is_export(directory):
+            raise ValueError(f"load_onnx_model=True, but {directory} holds no gliner-bench ONNX export; make one "
+                             "with `gliner-bench export --model <checkpoint> --output <folder>` and load that folder.")
+        if extra.max_width is not None:
+            config.max_width = extra.max_width
         if max_length is not None:
             config.max_len = max_length
         if word_splitter is not None:
@@ -116,7 +137,8 @@ class GLiNER(nn.Module):
         else:
             parts = assembly.parts_from_directory(directory, config, labels_tokenizer, decoder_tokenizer)
             gliner = cls._from_parts(parts).to(map_location)
-        return gliner.set_precision(precision)
+        gliner.set_precision(precision)
+        return gliner.compile() if extra.compile else gliner
 
     @classmethod
     def _from_delta(cls, directory: Path, config: GLiNERConfig) -> GLiNER:

@@ -8,11 +8,13 @@ handed a keyword it must reject.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from .generation import GenerationSettings
+from .generation import RESERVED, GenerationSettings
 from .processing import LabelSet, normalize_labels
 
 
@@ -65,6 +67,7 @@ class CallOptions:
                       num_gen_sequences: int = 1, generate_labels: bool = True, label_embeddings=None,
                       **gen_kwargs) -> CallOptions:
         """The reference's keywords -> option objects (each validated)."""
+        check_keywords(gen_kwargs)
         for name in [k for k in gen_kwargs if k in NOT_IMPLEMENTED]:
             if gen_kwargs.pop(name) not in (None, False):
                 raise ValueError(f"{name}: {NOT_IMPLEMENTED[name]} is a reference option gliner-bench does not "
@@ -104,6 +107,38 @@ NOT_IMPLEMENTED = {
     "return_vectors": "returning the span vectors",
     "return_label_vectors": "returning the label vectors",
 }
+
+# Every keyword the inference calls name themselves (on any family); anything else must be a generation keyword.
+INFERENCE_KEYWORDS = ("texts", "text", "labels", "flat_ner", "threshold", "multi_label", "batch_size",
+                      "return_relations", "relations", "adjacency_threshold", "relation_threshold", "gen_constraints",
+                      "num_gen_sequences", "generate_labels", "label_embeddings", *NOT_IMPLEMENTED)
+# ``generate``'s own arguments that are not fields of ``GenerationConfig``.
+_GENERATE_ARGUMENTS = ("generation_config", "logits_processor", "stopping_criteria", "synced_gpus",
+                       "assistant_model", "streamer", "negative_prompt_ids", "negative_prompt_attention_mask",
+                       "use_model_defaults", "custom_generate", "tokenizer", "assistant_tokenizer")
+
+
+@lru_cache(maxsize=1)
+def generation_keywords() -> frozenset[str]:
+    """What transformers' ``generate`` takes by name: ``GenerationConfig``'s fields and its own arguments."""
+    from transformers import GenerationConfig
+
+    return frozenset(GenerationConfig().to_dict()) | frozenset(_GENERATE_ARGUMENTS) | frozenset(RESERVED)
+
+
+def check_keywords(extra: Mapping[str, Any]) -> None:
+    """``TypeError`` for a keyword neither an inference call nor ``generate`` takes (``treshold=``), naming the
+    nearest valid one; the same on every family, before any model-specific check."""
+    unknown = [k for k in extra if k not in NOT_IMPLEMENTED and k not in generation_keywords()]
+    if not unknown:
+        return
+    name = unknown[0]
+    nearest = difflib.get_close_matches(name, INFERENCE_KEYWORDS, n=1, cutoff=0.6) or \
+        difflib.get_close_matches(name, sorted(generation_keywords()), n=1, cutoff=0.75)
+    hint = f" Did you mean {nearest[0]!r}?" if nearest else ""
+    raise TypeError(f"Unknown keyword {name!r}.{hint} Inference takes {', '.join(INFERENCE_KEYWORDS[2:])}, and "
+                    "decoder models also transformers' generate() keywords (max_new_tokens, temperature, ...).")
+
 
 _APPLIES = {
     RelationOptions: "relations apply to relex models only",

