@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,7 @@ class GLiNERConfig:
     extra: dict = field(default_factory=dict)  # fields we do not use, written back unchanged
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         derived = derive_architecture(self)
         if not self.architecture:
             self.architecture = derived
@@ -206,3 +207,33 @@ def derive_architecture(cfg: GLiNERConfig) -> str:
     if cfg.labels_encoder is not None:
         return f"BiEncoder{suffix}"
     return f"UniEncoder{suffix}"
+
+
+# A field's annotation -> the Python types its JSON value may have (bool is not an int here, an int is a float).
+_FIELD_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,)}
+
+
+def check_field_types(config: GLiNERConfig) -> None:
+    """``ConfigError`` naming the first field whose value has the wrong type (``max_width: "12"``), and the type it
+    needs; before any check that would compare or compute with it."""
+    for f in fields(config):
+        allowed, optional = _allowed(str(f.type))
+        if allowed is None:
+            continue
+        value = getattr(config, f.name)
+        if value is None and optional:
+            continue
+        wrong_bool = isinstance(value, bool) and bool not in allowed
+        if wrong_bool or not isinstance(value, allowed):
+            need = " or ".join(t.__name__ for t in allowed) + (" or null" if optional else "")
+            raise ConfigError(f"Field {f.name!r} is {value!r} ({type(value).__name__}); it needs {need}. Fix the "
+                              "checkpoint's gliner_config.json.")
+
+
+def _allowed(annotation: str) -> tuple[tuple[type, ...] | None, bool]:
+    parts = [p.strip() for p in annotation.split("|")]
+    optional = "None" in parts
+    kinds = [p for p in parts if p != "None"]
+    if len(kinds) != 1 or kinds[0] not in _FIELD_TYPES:
+        return None, optional
+    return _FIELD_TYPES[kinds[0]], optional

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
-from .checkpoint import DELTA_FILE, CheckpointError, write_checkpoint_files
+from .checkpoint import DELTA_FILE, CheckpointError, tensor_problems, write_checkpoint_files
 from .lora import backbone_digests, backbone_prefixes, merge_into
 
 FORMAT = "gliner-bench-delta"
@@ -101,6 +101,11 @@ def apply_delta(gliner, tensors: dict[str, torch.Tensor], meta: dict[str, str], 
     if missing or unknown:
         raise CheckpointError(f"{source}: the delta's head tensors do not fit the model (missing {missing[:5]}, "
                               f"unknown {unknown[:5]}); was it written for another config?")
+    problems = tensor_problems(heads, state) + tensor_problems(
+        {k: v for k, v in tensors.items() if not k.startswith("head.")},
+        {k: torch.empty(0) for k in tensors if not k.startswith("head.")})  # LoRA factors and rows: floats
+    if problems:
+        raise CheckpointError(f"{source}: " + "; ".join(problems))
     for key, value in heads.items():
         if state[key].shape != value.shape:
             raise CheckpointError(f"{source}: {key} has shape {tuple(value.shape)}, the model expects "

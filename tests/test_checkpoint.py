@@ -174,6 +174,55 @@ def test_key_and_shape_mismatches_are_named(tmp_path, edit, match):
         GLiNER.from_pretrained(d)
 
 
+def _nan_at_0(sd):
+    sd["prompt_rep_layer.3.bias"][0] = float("nan")
+
+
+@pytest.mark.parametrize("edit,match", [
+    (_nan_at_0, r"'prompt_rep_layer\.3\.bias' holds 1 NaN or infinite value"),
+    (lambda sd: sd.__setitem__("prompt_rep_layer.3.bias", sd["prompt_rep_layer.3.bias"].fill_(float("inf"))),
+     r"'prompt_rep_layer\.3\.bias' holds 32 NaN or infinite value"),
+    (lambda sd: sd.__setitem__("prompt_rep_layer.3.bias", torch.ones(32, dtype=torch.int64)),
+     r"'prompt_rep_layer\.3\.bias' is int64 in the file; the model needs a floating-point tensor \(float32\)"),
+])
+def test_weights_that_would_load_silently_wrong_are_refused_by_name(tmp_path, edit, match):
+    """NaN weights made every call return nothing; an int64 tensor was cast without a word (issue 28)."""
+    d = copy_case("span_markerV0", tmp_path)
+    sd = load_file(d / "model.safetensors")
+    edit(sd)
+    save_file(sd, d / "model.safetensors")
+    with pytest.raises(CheckpointError, match=match):
+        GLiNER.from_pretrained(d)
+
+
+def test_a_delta_with_nan_heads_is_refused_by_name(tmp_path):
+    from safetensors import safe_open
+
+    from gliner_bench.loading import bundled_path
+
+    d = Path(shutil.copytree(bundled_path("bi-token"), tmp_path / "bi-token"))
+    with safe_open(str(d / "delta.safetensors"), framework="pt") as f:
+        meta, sd = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    key = next(k for k in sd if k.startswith("head."))
+    sd[key] = sd[key].clone().fill_(float("nan"))
+    save_file(sd, d / "delta.safetensors", metadata=meta)
+    with pytest.raises(CheckpointError, match=f"'{key[5:]}' holds .* NaN"):
+        GLiNER.from_pretrained(d)
+
+
+@pytest.mark.parametrize("field,value,need", [
+    ("max_width", "12", "int"), ("dropout", "0.4", "int or float"), ("fuse_layers", 1, "bool"),
+    ("span_mode", None, "str"), ("labels_encoder", 3, "str or null"), ("max_len", True, "int"),
+])
+def test_every_config_field_is_type_checked_by_name(tmp_path, field, value, need):
+    d = copy_case("span_markerV0", tmp_path)
+    config = json.loads((d / "gliner_config.json").read_text())
+    config[field] = value
+    (d / "gliner_config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=f"Field '{field}' is .*; it needs {need}\\."):
+        GLiNER.from_pretrained(d)
+
+
 def test_truncated_safetensors_names_the_file(tmp_path):
     d = copy_case("span_markerV0", tmp_path)
     data = (d / "model.safetensors").read_bytes()
