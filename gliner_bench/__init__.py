@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 
 from .version import __version__
 
-__all__ = ["ARCHITECTURES", "GLiNER", "GLiNERConfig", "__version__"]
+_ARCHITECTURE_CLASSES = ("UniEncoderSpanGLiNER", "UniEncoderTokenGLiNER", "BiEncoderSpanGLiNER",
+                         "BiEncoderTokenGLiNER", "UniEncoderSpanDecoderGLiNER", "UniEncoderTokenDecoderGLiNER",
+                         "UniEncoderSpanRelexGLiNER", "UniEncoderTokenRelexGLiNER")  # the reference's names
+__all__ = ["ARCHITECTURES", "GLiNER", "GLiNERConfig", "__version__", *_ARCHITECTURE_CLASSES]
 
-_LAZY = {"GLiNER": ".model"}  # name -> the module that defines it, imported on first access
+# name -> the module that defines it, imported on first access
+_LAZY = {"GLiNER": ".model", **{name: ".model" for name in _ARCHITECTURE_CLASSES}}
 
 
 def __getattr__(name: str):

@@ -35,11 +35,18 @@ _FROM_PRETRAINED_KEYWORDS = ("map_location", "revision", "cache_dir", "local_fil
 
 
 class GLiNER(nn.Module):
-    """A GLiNER model of any implemented architecture, with its tokenizers and config."""
+    """A GLiNER model of any implemented architecture, with its tokenizers and config.
+
+    An instance is always of its architecture's subclass (``UniEncoderSpanGLiNER``, ..., as the reference's
+    ``from_pretrained`` returns): ``isinstance`` checks and ``type(model).__name__`` read as they do there.
+    """
+
+    architecture: str | None = None  # set by each architecture's subclass
 
     def __init__(self, config: GLiNERConfig, model: nn.Module, tokenizer, passthrough=None, labels_tokenizer=None,
                  decoder_tokenizer=None):
         super().__init__()
+        _become_architecture_class(self, config.architecture)
         self.config = config
         self.model = model  # the architecture's module tree (modeling/), under the reference's key names
         self.tokenizer = tokenizer
@@ -410,3 +417,56 @@ def _settings(flat_ner: bool, threshold: float, multi_label: bool, batch_size: i
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return Settings(float(threshold), flat_ner, multi_label, batch_size)
+
+
+# ------------------------------------------------------------------------------------ architecture classes
+# The reference's class names. ``GLiNER.from_pretrained`` (any construction) returns the checkpoint's; loading
+# through a subclass checks that the checkpoint is of its architecture.
+class UniEncoderSpanGLiNER(GLiNER):
+    architecture = "UniEncoderSpan"
+
+
+class UniEncoderTokenGLiNER(GLiNER):
+    architecture = "UniEncoderToken"
+
+
+class BiEncoderSpanGLiNER(GLiNER):
+    architecture = "BiEncoderSpan"
+
+
+class BiEncoderTokenGLiNER(GLiNER):
+    architecture = "BiEncoderToken"
+
+
+class UniEncoderSpanDecoderGLiNER(GLiNER):
+    architecture = "UniEncoderSpanDecoder"
+
+
+class UniEncoderTokenDecoderGLiNER(GLiNER):
+    architecture = "UniEncoderTokenDecoder"
+
+
+class UniEncoderSpanRelexGLiNER(GLiNER):
+    architecture = "UniEncoderSpanRelex"
+
+
+class UniEncoderTokenRelexGLiNER(GLiNER):
+    architecture = "UniEncoderTokenRelex"
+
+
+ARCHITECTURE_CLASSES: dict[str, type[GLiNER]] = {c.architecture: c for c in (
+    UniEncoderSpanGLiNER, UniEncoderTokenGLiNER, BiEncoderSpanGLiNER, BiEncoderTokenGLiNER,
+    UniEncoderSpanDecoderGLiNER, UniEncoderTokenDecoderGLiNER, UniEncoderSpanRelexGLiNER,
+    UniEncoderTokenRelexGLiNER)}
+
+
+def _become_architecture_class(gliner: GLiNER, architecture: str) -> None:
+    """A plain ``GLiNER`` becomes its architecture's subclass; a subclass must match the checkpoint."""
+    wanted = ARCHITECTURE_CLASSES.get(architecture)
+    current = type(gliner)
+    if current is GLiNER:
+        if wanted is not None:
+            gliner.__class__ = wanted
+    elif current.architecture is not None and current.architecture != architecture:
+        raise ValueError(f"{current.__name__} loads {current.architecture} checkpoints; this one is {architecture}. "
+                         "Load it with GLiNER.from_pretrained, which returns the right class.")

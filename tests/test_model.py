@@ -231,3 +231,19 @@ def test_the_token_scorer_gives_the_same_scores_label_block_by_label_block(monke
     # equal up to float rounding (the BLAS kernel may sum in another order for another block height)
     assert torch.allclose(scorer(tokens, labels), whole, rtol=1e-5, atol=1e-6) and whole.shape == (2, 5, 7, 3)
     assert scorer(tokens, labels[:, :0]).shape == (2, 5, 0, 3)
+
+
+@pytest.mark.parametrize("name", ["uni-span", "uni-token", "bi-span", "bi-token", "decoder-span", "decoder-token",
+                                  "relex-span", "relex-token"])
+def test_from_pretrained_returns_the_architecture_class_the_reference_names(name):
+    """As the reference: ``type(model).__name__`` is e.g. ``BiEncoderTokenGLiNER``, a subclass of ``GLiNER``; loading
+    through a subclass checks that the checkpoint is of its architecture (issue 28)."""
+    import gliner_bench
+
+    model = gliner_bench.GLiNER.from_pretrained(f"bundled:{name}")
+    cls = getattr(gliner_bench, f"{model.config.architecture}GLiNER")
+    assert type(model) is cls and isinstance(model, gliner_bench.GLiNER) and cls.architecture == model.config.architecture
+    assert type(cls.from_pretrained(f"bundled:{name}")) is cls
+    other = "bi-token" if name != "bi-token" else "uni-span"
+    with pytest.raises(ValueError, match=f"{cls.__name__} loads {cls.architecture} checkpoints; this one is"):
+        cls.from_pretrained(f"bundled:{other}")
