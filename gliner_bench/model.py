@@ -185,6 +185,37 @@ class GLiNER(nn.Module):
             self.clear_label_cache()  # label vectors cached in fp32 (calibration) are not this precision's
         return self
 
+    # ------------------------------------------------------------------------------------ the reference's helpers
+    def quantize(self, dtype: str = "int8") -> None:
+        """The reference's ``quantize("int8")``: our int8 encoders (``set_precision("int8")``), in place."""
+        if dtype != "int8":
+            raise ValueError(f"quantize({dtype!r}): only 'int8' is a quantisation; for bfloat16 load with "
+                             "precision='bf16' (or dtype='bfloat16').")
+        self.set_precision("int8")
+
+    def export_to_onnx(self, save_dir: str | os.PathLike, onnx_filename: str = "model.onnx",
+                       quantized_filename: str = "model_quantized.onnx", quantize: bool = False, opset: int = 19,
+                       **export_kwargs) -> dict[str, str | None]:
+        """The reference's ``export_to_onnx``, writing our export folder (``gliner-bench export``; load it with
+        ``from_pretrained(save_dir)``). Our graphs are named in the folder's ``onnx_export.json``, so the file name
+        and opset arguments are not used; ``quantize=True`` writes the int8 export instead of the fp32 one.
+        Returns ``{"onnx_path": ..., "quantized_path": ...}``: the folder, under the key of what was written."""
+        from .onnx_backend.export import export_onnx
+
+        if export_kwargs:
+            raise TypeError(f"export_to_onnx: {', '.join(export_kwargs)} are reference tracing options gliner-bench "
+                            "does not take; leave them out.")
+        folder = str(export_onnx(self, save_dir, quantize="int8" if quantize else None))
+        return {"onnx_path": None if quantize else folder, "quantized_path": folder if quantize else None}
+
+    def evaluate(self, test_data, flat_ner: bool = False, multi_label: bool = False, threshold: float = 0.5,
+                 batch_size: int = 12, entity_types: Sequence[str] | None = None) -> tuple[str, float]:
+        """The reference's ``evaluate``: ``("P: ..%\tR: ..%\tF1: ..%\n", f1)`` on ``tokenized_text`` + ``ner``
+        examples (``evaluation/reference_api.py``)."""
+        from .evaluation.reference_api import evaluate
+
+        return evaluate(self, test_data, flat_ner, multi_label, threshold, batch_size, entity_types)
+
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
         self._refuse_on_onnx("save_pretrained", "copy the export folder, or save the torch checkpoint it came from")

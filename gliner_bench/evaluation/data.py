@@ -99,6 +99,14 @@ def _json_items(text: str, source: str) -> Iterable[tuple[object, int]]:
                                 "example object per line.") from err
 
 
+def examples_from_items(items: Sequence[object], source: str = "test_data") -> list[Example]:
+    """In-memory examples (``tokenized_text`` + ``ner``, or ``text`` + ``entities``), checked as a file's are."""
+    if isinstance(items, (str, bytes, dict)) or not isinstance(items, Sequence):
+        raise DataError(f"{source} must be a list of examples (dicts with 'tokenized_text' and 'ner'), got "
+                        f"{type(items).__name__}.")
+    return [_json_example(item, source, i) for i, item in enumerate(items)]
+
+
 def _json_example(item: object, source: str, line: int) -> Example:
     where = f"{source}, line {line}"
     if not isinstance(item, dict):

@@ -77,14 +77,14 @@ def char_spans(tokens: Sequence[str], entities: Sequence[tuple]) -> list[tuple]:
 
 
 def predict(model, examples: Sequence[Example], labels: Sequence[str], threshold: float, batch_size: int = 8,
-            flat_ner: bool = True, text_mode: str = "words") -> list[list[Scored]]:
+            flat_ner: bool = True, text_mode: str = "words", multi_label: bool = False) -> list[list[Scored]]:
     """Entities of each example: word spans of its own words (``words``: the model sees the dataset's tokens),
     or char spans of ``raw_text`` (``raw``: the model sees one string and splits it itself)."""
     _check_mode(text_mode)
     kwargs = {"generate_labels": False} if model.capabilities.generated_labels else {}
     texts = [raw_text(ex.tokens) if text_mode == "raw" else ex.tokens for ex in examples]
     out = model.inference(texts, list(labels), threshold=threshold, flat_ner=flat_ner, batch_size=batch_size,
-                          **kwargs)
+                          multi_label=multi_label, **kwargs)
     if model.capabilities.relations:
         out = out[0]
     spans = []
