@@ -216,6 +216,22 @@ class GLiNER(nn.Module):
 
         return evaluate(self, test_data, flat_ner, multi_label, threshold, batch_size, entity_types)
 
+    @staticmethod
+    def create_training_args(output_dir: str | os.PathLike, **kwargs):
+        """The reference's ``create_training_args`` (``training/reference_api.py``): its names and defaults."""
+        from .training.reference_api import create_training_args
+
+        return create_training_args(output_dir, **kwargs)
+
+    def train_model(self, train_dataset, eval_dataset=None, training_args=None, freeze_components=None,
+                    compile_model: bool = False, output_dir: str | os.PathLike | None = None, **training_kwargs):
+        """The reference's ``train_model`` on our trainer; returns a ``TrainResult`` (steps, loss history, the
+        final checkpoint's folder, ``evaluate`` on ``eval_dataset``) instead of a transformers ``Trainer``."""
+        from .training.reference_api import train_model
+
+        return train_model(self, train_dataset, eval_dataset, training_args, freeze_components, compile_model,
+                           output_dir, **training_kwargs)
+
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
         self._refuse_on_onnx("save_pretrained", "copy the export folder, or save the torch checkpoint it came from")
