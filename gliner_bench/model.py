@@ -8,6 +8,7 @@ no family logic: loading is ``assembly.py``, the pipeline ``pipeline.py``, and w
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
@@ -232,14 +233,23 @@ class GLiNER(nn.Module):
         return train_model(self, train_dataset, eval_dataset, training_args, freeze_components, compile_model,
                            output_dir, **training_kwargs)
 
-    def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True) -> Path:
-        """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs)."""
+    def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True,
+                        word_splitter: str | None = None) -> Path:
+        """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs).
+
+        ``word_splitter="whitespace"`` saves the reference's splitter in the checkpoint, so plain text splits into
+        the same words in both packages; by default the model's own is kept, and a checkpoint saved with our
+        "unicode" splitter splits plain text differently in the reference, which ignores the field
+        (docs/compatibility.md, "Word splitting"). The model in memory is unchanged."""
         self._refuse_on_onnx("save_pretrained", "copy the export folder, or save the torch checkpoint it came from")
         if self.precision != "fp32":
             raise ValueError(f"This model runs in {self.precision}; save the fp32 model instead (load it without "
                              "precision=) and choose the precision when loading.")
+        config = self.config
+        if word_splitter is not None:
+            config = dataclasses.replace(self.config, word_splitter=word_splitter)  # validated by __post_init__
         state = {**self.model.state_dict(), **self._passthrough}
-        return ckpt.write_checkpoint(save_directory, self.config, state, self.tokenizer, safe_serialization,
+        return ckpt.write_checkpoint(save_directory, config, state, self.tokenizer, safe_serialization,
                                      labels_tokenizer=self.labels_tokenizer, decoder_tokenizer=self.decoder_tokenizer)
 
     def forward(self, *args, **kwargs):

@@ -314,3 +314,19 @@ def test_released_checkpoint_from_the_hub_loads_and_predicts(monkeypatch):
     model = GLiNER.from_pretrained("urchade/gliner_small-v2.1")
     ents = model.predict_entities("Apple hired Tim Cook in Cupertino.", ["person", "company", "city"])
     assert {(e["text"], e["label"]) for e in ents} >= {("Tim Cook", "person"), ("Apple", "company")}
+
+
+def test_save_pretrained_can_write_the_references_word_splitter(tmp_path):
+    """A checkpoint saved with word_splitter="whitespace" splits plain text as the reference does (it reads only
+    words_splitter_type): reloaded here, it gives what the model gives with the reference's splitter; the model in
+    memory keeps its own (issue 28). The reference's side was checked by hand: docs/compatibility.md."""
+    model = GLiNER.from_pretrained(FIXTURES / "span_markerV0", word_splitter="unicode")
+    text = "Check https://t.co/abc, Obama's U.K. trip :) #news @bbc"
+    saved = GLiNER.from_pretrained(model.save_pretrained(tmp_path / "ws", word_splitter="whitespace"))
+    as_reference = GLiNER.from_pretrained(FIXTURES / "span_markerV0", word_splitter="whitespace")
+    assert saved.config.word_splitter == "whitespace" and model.config.word_splitter == "unicode"
+    got, want = (m.predict_entities(text, LABELS, threshold=0.0, flat_ner=False) for m in (saved, as_reference))
+    assert got == want and got != model.predict_entities(text, LABELS, threshold=0.0, flat_ner=False)
+    with pytest.raises(ConfigError, match="word_splitter"):
+        model.save_pretrained(tmp_path / "bad", word_splitter="spacy")
+    assert not (tmp_path / "bad").exists()
