@@ -8,8 +8,9 @@
    (their worst case).
 2. **Concurrent visitors**: the app served on a local port (as ``gliner-bench demo`` serves it, examples
    precomputed), then N ``gradio_client`` visitors at once, each sending its own Compare request (a ~60-word text,
-   four labels, every model; never a precomputed example). Reported: how many were served or turned away, and the
-   p50 / p95 of the time from submission to answer, queueing included.
+   four labels, every model; never a precomputed example). Reported: how many were served or turned away, the
+   p50 / p95 of the time from submission to answer, queueing included, and what the queue told the waiting
+   visitors (their position, and whether it came with an estimated wait: the page shows both).
 
 Peak memory is the process's maximum resident set size (server and clients share the process). Everything runs on
 this machine's CPU with torch's default threads; the results file records device, threads and versions.
@@ -97,12 +98,21 @@ def concurrent(url: str, users: int, models: list[str]) -> dict:
 
     clients = [Client(url, verbose=False) for _ in range(users)]
     times, failures, lock = [], [], threading.Lock()
+    ranks, etas = [], []  # what the queue told each visitor while it waited (the page shows the same)
 
     def visit(i: int) -> None:
         start = time.perf_counter()
         try:
-            clients[i].predict(visitor_text(i), "person, organization, location, date", 0.5, True, False, models,
-                               api_name="/on_compare")
+            job = clients[i].submit(visitor_text(i), "person, organization, location, date", 0.5, True, False, models,
+                                    api_name="/on_compare")
+            while not job.done():
+                status = job.status()
+                if status.rank is not None:
+                    with lock:
+                        ranks.append(status.rank)
+                        etas.append(status.eta)
+                time.sleep(0.25)
+            job.result()
             with lock:
                 times.append(time.perf_counter() - start)
         except Exception as err:  # turned away, or failed: counted, with its message
@@ -121,9 +131,13 @@ def concurrent(url: str, users: int, models: list[str]) -> dict:
 
     row = {"users": users, "served": len(times), "failed": len(failures), "failures": sorted(set(failures))[:5],
            "p50_seconds": round(statistics.median(ordered), 2) if ordered else None, "p95_seconds": pct(0.95),
-           "max_seconds": round(ordered[-1], 2) if ordered else None}
+           "max_seconds": round(ordered[-1], 2) if ordered else None,
+           "max_queue_position_shown": max(ranks, default=None),
+           "waits_with_an_estimate": sum(e is not None for e in etas), "waits_seen": len(etas)}
     print(f"{users:3d} users: served {row['served']}, failed {row['failed']}, p50 {row['p50_seconds']} s, "
-          f"p95 {row['p95_seconds']} s, max {row['max_seconds']} s", flush=True)
+          f"p95 {row['p95_seconds']} s, max {row['max_seconds']} s; queue position shown up to "
+          f"{row['max_queue_position_shown']}, with a wait estimate in {row['waits_with_an_estimate']} of "
+          f"{row['waits_seen']} polls", flush=True)
     return row
 
 
