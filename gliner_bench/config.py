@@ -127,9 +127,6 @@ class GLiNERConfig:
                 "(null: split as words_splitter_type says)."
             )
 
-        for name in ("case_token_types", "isolate_prompt"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"Field {name!r} is {getattr(self, name)!r}; expected true or false.")
         if self.isolate_prompt and self.architecture.startswith("BiEncoder"):
             raise ConfigError("Field 'isolate_prompt' applies to models with a label prompt in the text (uni-encoder, "
                               "decoder, relex); a bi-encoder encodes its labels apart already. Set it to false.")

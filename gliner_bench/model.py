@@ -209,30 +209,6 @@ class GLiNER(nn.Module):
         folder = str(export_onnx(self, save_dir, quantize="int8" if quantize else None))
         return {"onnx_path": None if quantize else folder, "quantized_path": folder if quantize else None}
 
-    def evaluate(self, test_data, flat_ner: bool = False, multi_label: bool = False, threshold: float = 0.5,
-                 batch_size: int = 12, entity_types: Sequence[str] | None = None) -> tuple[str, float]:
-        """The reference's ``evaluate``: ``("P: ..%\tR: ..%\tF1: ..%\n", f1)`` on ``tokenized_text`` + ``ner``
-        examples (``evaluation/reference_api.py``)."""
-        from .evaluation.reference_api import evaluate
-
-        return evaluate(self, test_data, flat_ner, multi_label, threshold, batch_size, entity_types)
-
-    @staticmethod
-    def create_training_args(output_dir: str | os.PathLike, **kwargs):
-        """The reference's ``create_training_args`` (``training/reference_api.py``): its names and defaults."""
-        from .training.reference_api import create_training_args
-
-        return create_training_args(output_dir, **kwargs)
-
-    def train_model(self, train_dataset, eval_dataset=None, training_args=None, freeze_components=None,
-                    compile_model: bool = False, output_dir: str | os.PathLike | None = None, **training_kwargs):
-        """The reference's ``train_model`` on our trainer; returns a ``TrainResult`` (steps, loss history, the
-        final checkpoint's folder, ``evaluate`` on ``eval_dataset``) instead of a transformers ``Trainer``."""
-        from .training.reference_api import train_model
-
-        return train_model(self, train_dataset, eval_dataset, training_args, freeze_components, compile_model,
-                           output_dir, **training_kwargs)
-
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True,
                         word_splitter: str | None = None) -> Path:
         """Write a checkpoint in the reference's layout (the reference loads it and gives the same outputs).

@@ -70,7 +70,7 @@ def test_entities_are_the_same_alone_or_batched_and_windowed_texts_work(tiny_bac
 
 
 def test_the_field_is_checked(tiny_backbone):
-    with pytest.raises(ConfigError, match="isolate_prompt.*true or false"):
+    with pytest.raises(ConfigError, match=r"Field 'isolate_prompt' is 'yes' \(str\); it needs bool"):
         GLiNERConfig(model_name=tiny_backbone, isolate_prompt="yes")
     with pytest.raises(ConfigError, match="bi-encoder"):
         GLiNERConfig(model_name=tiny_backbone, labels_encoder=tiny_backbone, isolate_prompt=True)

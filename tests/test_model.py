@@ -250,22 +250,24 @@ def test_from_pretrained_returns_the_architecture_class_the_reference_names(name
 
 
 def test_the_references_evaluate_quantize_and_export_helpers(tmp_path):
-    """A script written for the reference: ``evaluate`` returns its (string, F1) shape and agrees with our metric;
+    """A script written for the reference: ``evaluate`` (a function here: the api layer does not import the
+    evaluation layer) returns its (string, F1) shape and agrees with our metric;
     ``quantize()`` runs int8; ``export_to_onnx`` writes a folder that loads (issue 28)."""
     from gliner_bench import GLiNER
+    from gliner_bench.evaluation.reference_api import evaluate
 
     model = GLiNER.from_pretrained("bundled:uni-span")
     data = [{"tokenized_text": "Angela Merkel visited Paris on Tuesday .".split(), "ner": [[0, 1, "person"], [3, 3, "city"]]},
             {"tokenized_text": "Barack Obama flew to Berlin .".split(), "ner": [[0, 1, "person"], [4, 4, "city"]]}]
-    out, f1 = model.evaluate(data, flat_ner=True, threshold=0.5)
+    out, f1 = evaluate(model, data, flat_ner=True, threshold=0.5)
     found = model.inference([d["tokenized_text"] for d in data], ["person", "city"], threshold=0.5)
     tp = sum(e["text"] in ("Angela Merkel", "Paris", "Barack Obama", "Berlin") for es in found for e in es)
     n_pred = sum(map(len, found))
     want = 2 * tp / (n_pred + 4) if n_pred else 0.0
     assert f1 == pytest.approx(want) and out.startswith("P: ") and out.endswith(f"F1: {f1:.2%}\n")
-    assert model.evaluate(data, entity_types=["city"])[1] <= 2 / 3 + 1e-9  # persons not prompted: recall <= 1/2
+    assert evaluate(model, data, entity_types=["city"])[1] <= 2 / 3 + 1e-9  # persons not prompted: recall <= 1/2
     with pytest.raises(Exception, match="tokenized_text"):
-        model.evaluate([{"words": ["x"]}])
+        evaluate(model, [{"words": ["x"]}])
     paths = model.export_to_onnx(tmp_path / "onnx", quantize=True)
     assert paths["onnx_path"] is None and GLiNER.from_pretrained(paths["quantized_path"]).backend == "onnxruntime"
     with pytest.raises(ValueError, match="only 'int8'"):

@@ -1,4 +1,5 @@
-"""The reference's training entry points, on our trainer: ``create_training_args`` and ``GLiNER.train_model``.
+"""The reference's training entry points, on our trainer: ``create_training_args`` and ``train_model(model, ...)``
+(a function, not a method: the api layer, ``GLiNER``, does not import the training layer).
 
 ``create_training_args(output_dir, learning_rate=5e-5, ...)`` takes the reference's names and defaults and returns a
 ``TrainingArguments`` holding our ``TrainConfig`` (``RENAMED`` says which field each name sets). Arguments our
@@ -51,7 +52,7 @@ class TrainResult:
     steps: int
     history: list[dict]
     final: Path | None  # the saved model (None when the run stopped before its last step)
-    evaluation: tuple[str, float] | None  # ``GLiNER.evaluate`` on eval_dataset, when one was given
+    evaluation: tuple[str, float] | None  # ``evaluate`` on eval_dataset, when one was given
 
 
 def create_training_args(output_dir: str | Path, learning_rate: float = 5e-5, weight_decay: float = 0.01,
@@ -98,6 +99,7 @@ def train_model(model, train_dataset: Sequence[dict], eval_dataset: Sequence[dic
     """The reference's ``train_model``: ``training_args`` from ``create_training_args``, or its arguments as
     keywords (with ``output_dir``)."""
     from ..evaluation.data import examples_from_items
+    from ..evaluation.reference_api import evaluate
     from .trainer import train
 
     if freeze_components:
@@ -117,5 +119,5 @@ def train_model(model, train_dataset: Sequence[dict], eval_dataset: Sequence[dic
     result = train(model, examples_from_items(train_dataset, "train_dataset"), output, training_args.config,
                    progress=False)
     final = output / "final"
-    evaluation = model.evaluate(eval_dataset) if eval_dataset else None
+    evaluation = evaluate(model, eval_dataset) if eval_dataset else None
     return TrainResult(result["steps"], result["history"], final if final.is_dir() else None, evaluation)
