@@ -217,7 +217,7 @@ def map_reference_state_dict(
         if tuple(tensor.shape) != tuple(expected[key].shape):
             problems.append(f"key {key!r} has shape {tuple(tensor.shape)} in the file but the config "
                             f"{architecture} needs {tuple(expected[key].shape)}")
-    problems += tensor_problems(ours, expected)
+    problems += tensor_problems(ours, {k: t.dtype for k, t in expected.items()})
     if problems:
         raise CheckpointError(f"{source} does not match its {CONFIG_FILE} ({architecture}): " + "; ".join(problems))
     if passthrough:
@@ -226,18 +226,18 @@ def map_reference_state_dict(
     return ours, passthrough
 
 
-def tensor_problems(loaded: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor]) -> list[str]:
+def tensor_problems(loaded: Mapping[str, torch.Tensor], dtypes: Mapping[str, torch.dtype]) -> list[str]:
     """What makes loaded tensors unusable though their shapes fit: an integer or boolean tensor where the model
-    holds a floating-point one (loading would cast it silently), and NaN or infinite values (every score would be
-    NaN, so every call would return nothing). One line per tensor, naming it."""
+    holds a floating-point one (``dtypes``: the model's; loading would cast it silently), and NaN or infinite values
+    (every score would be NaN, so every call would return nothing). One line per tensor, naming it."""
     problems = []
     for key, tensor in loaded.items():
-        want = expected.get(key)
-        if want is None or not want.is_floating_point():
+        want = dtypes.get(key)
+        if want is None or not want.is_floating_point:
             continue
         if not tensor.is_floating_point():
             problems.append(f"key {key!r} is {str(tensor.dtype).removeprefix('torch.')} in the file; the model "
-                            f"needs a floating-point tensor ({str(want.dtype).removeprefix('torch.')})")
+                            f"needs a floating-point tensor ({str(want).removeprefix('torch.')})")
         elif not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
             problems.append(f"key {key!r} holds {bad} NaN or infinite value(s)")

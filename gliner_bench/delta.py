@@ -101,9 +101,9 @@ def apply_delta(gliner, tensors: dict[str, torch.Tensor], meta: dict[str, str], 
     if missing or unknown:
         raise CheckpointError(f"{source}: the delta's head tensors do not fit the model (missing {missing[:5]}, "
                               f"unknown {unknown[:5]}); was it written for another config?")
-    problems = tensor_problems(heads, state) + tensor_problems(
-        {k: v for k, v in tensors.items() if not k.startswith("head.")},
-        {k: torch.empty(0) for k in tensors if not k.startswith("head.")})  # LoRA factors and rows: floats
+    # heads as the model holds them; LoRA factors and added rows are float weights
+    dtypes = {k: (state[k[5:]].dtype if k.startswith("head.") and k[5:] in state else torch.float32) for k in tensors}
+    problems = tensor_problems(tensors, dtypes)
     if problems:
         raise CheckpointError(f"{source}: " + "; ".join(problems))
     for key, value in heads.items():

@@ -268,7 +268,7 @@ def test_cjk_and_emoji_text_runs_with_offsets_into_the_text(pool, text):
 def test_a_failing_model_reports_its_error_and_the_others_still_answer(pool, tmp_path):
     (tmp_path / "gliner_config.json").write_text(json.dumps({"model_name": "nowhere/none", "span_mode": "markerV0"}))
     broken = ModelPool(list(pool.entries.values()) + [ModelEntry("broken", str(tmp_path), "UniEncoderSpan", "uni")])
-    broken._models.update(pool._models)  # share the loaded weights
+    broken._served.update(pool._served)  # share the loaded weights
     outs = service.compare(broken, ["broken", "uni-span"], TEXT, LABELS, 0.5)
     assert "broken could not be loaded" in outs[0].error and outs[0].entities == []
     assert outs[1].error is None and outs[1].entities

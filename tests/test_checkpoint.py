@@ -164,29 +164,14 @@ def test_decoder_checkpoint_without_a_reachable_decoder_tokenizer_says_where_to_
     (lambda sd: sd.__setitem__("head.extra.weight", torch.zeros(2)), r"unexpected keys \(1\): head\.extra\.weight"),
     (lambda sd: sd.__setitem__("prompt_rep_layer.3.bias", torch.zeros(7)),
      r"'prompt_rep_layer\.3\.bias' has shape \(7,\) in the file but .* needs \(32,\)"),
-])
-def test_key_and_shape_mismatches_are_named(tmp_path, edit, match):
-    d = copy_case("span_markerV0", tmp_path)
-    sd = load_file(d / "model.safetensors")
-    edit(sd)
-    save_file(sd, d / "model.safetensors")
-    with pytest.raises(CheckpointError, match=match):
-        GLiNER.from_pretrained(d)
-
-
-def _nan_at_0(sd):
-    sd["prompt_rep_layer.3.bias"][0] = float("nan")
-
-
-@pytest.mark.parametrize("edit,match", [
-    (_nan_at_0, r"'prompt_rep_layer\.3\.bias' holds 1 NaN or infinite value"),
-    (lambda sd: sd.__setitem__("prompt_rep_layer.3.bias", sd["prompt_rep_layer.3.bias"].fill_(float("inf"))),
-     r"'prompt_rep_layer\.3\.bias' holds 32 NaN or infinite value"),
+    # weights that used to load silently wrong (issue 28): NaN made every call return nothing, int64 was cast
+    (lambda sd: sd["prompt_rep_layer.3.bias"].__setitem__(0, float("nan")),
+     r"'prompt_rep_layer\.3\.bias' holds 1 NaN or infinite value"),
+    (lambda sd: sd["prompt_rep_layer.3.bias"].fill_(float("inf")), r"'prompt_rep_layer\.3\.bias' holds 32 NaN or infinite"),
     (lambda sd: sd.__setitem__("prompt_rep_layer.3.bias", torch.ones(32, dtype=torch.int64)),
      r"'prompt_rep_layer\.3\.bias' is int64 in the file; the model needs a floating-point tensor \(float32\)"),
 ])
-def test_weights_that_would_load_silently_wrong_are_refused_by_name(tmp_path, edit, match):
-    """NaN weights made every call return nothing; an int64 tensor was cast without a word (issue 28)."""
+def test_bad_keys_shapes_and_values_are_named(tmp_path, edit, match):
     d = copy_case("span_markerV0", tmp_path)
     sd = load_file(d / "model.safetensors")
     edit(sd)
@@ -206,7 +191,7 @@ def test_a_delta_with_nan_heads_is_refused_by_name(tmp_path):
     key = next(k for k in sd if k.startswith("head."))
     sd[key] = sd[key].clone().fill_(float("nan"))
     save_file(sd, d / "delta.safetensors", metadata=meta)
-    with pytest.raises(CheckpointError, match=f"'{key[5:]}' holds .* NaN"):
+    with pytest.raises(CheckpointError, match=f"'{key}' holds .* NaN"):  # named as in the file
         GLiNER.from_pretrained(d)
 
 

@@ -78,8 +78,7 @@ class ModelPool:
             raise ValueError("serving='int8' exports fp32 CPU models to ONNX int8; use device='cpu' and "
                              "precision='fp32' with it, or serving='fp32'.")
         self._exports = tempfile.TemporaryDirectory(prefix="gliner-bench-app-") if serving == "int8" else None
-        self._models: dict[str, object] = {}
-        self.backends: dict[str, app_serving.Served] = {}  # name -> how it is served (backend, note)
+        self._served: dict[str, app_serving.Served] = {}  # name -> the loaded model, as served (backend, note)
         self._locks = {name: threading.Lock() for name in names}
         self.load_seconds: dict[str, float] = {}
 
@@ -114,22 +113,25 @@ class ModelPool:
         return [n for n, e in self.entries.items() if capability(e.capabilities)]
 
     def is_loaded(self, name: str) -> bool:
-        return name in self._models
+        return name in self._served
 
     def get(self, name: str):
         if name not in self.entries:
             raise ValueError(f"Unknown model {name!r}; this app serves: {', '.join(self.entries)}.")
-        if name not in self._models:
+        if name not in self._served:
             with self._locks[name]:
-                if name not in self._models:
+                if name not in self._served:
                     start = time.perf_counter()
                     model = load_model(self.entries[name].spec, device=self.device, precision=self.precision)
-                    served = app_serving.serve(model, name, self.serving, Path(self._exports.name)) \
-                        if self._exports else app_serving.Served(model, app_serving.FP32)
-                    self.backends[name], self._models[name] = served, served.model
+                    workdir = Path(self._exports.name) if self._exports else None
+                    self._served[name] = app_serving.serve(model, name, self.serving, workdir)
                     self.load_seconds[name] = time.perf_counter() - start
                     log.info("loaded %s (%s) in %.1f s", name, self.entries[name].spec, self.load_seconds[name])
-        return self._models[name]
+        return self._served[name].model
+
+    def served(self, name: str) -> app_serving.Served | None:
+        """How a loaded model is served (its backend, and why not int8 where int8 was asked for); None before."""
+        return self._served.get(name)
 
     def preload(self, background: bool = True) -> threading.Thread | None:
         """Load every model now (in a daemon thread by default) so the first visitor does not wait for it."""
@@ -139,14 +141,19 @@ class ModelPool:
                     self.get(name)
                 except Exception:
                     log.exception("could not preload %s", name)
-        if not background:
-            load_all()
-            return None
-        thread = threading.Thread(target=load_all, name="gliner-bench-preload", daemon=True)
-        thread.start()
-        return thread
+        return in_background(load_all, "gliner-bench-preload", background)
 
     def run(self, name: str, fn):
         model = self.get(name)
         with self._locks[name]:
             return fn(model)
+
+
+def in_background(work: Callable[[], None], name: str, background: bool = True) -> threading.Thread | None:
+    """``work()`` in a started daemon thread (returned), or here and now (None) when not ``background``."""
+    if not background:
+        work()
+        return None
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    return thread

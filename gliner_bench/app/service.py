@@ -101,7 +101,7 @@ def _timed(pool: ModelPool, name: str, fn) -> ModelOutput:
         return out
     if not loaded:
         out.load_seconds = pool.load_seconds.get(name)
-    served = pool.backends.get(name)
+    served = pool.served(name)
     if served is not None:
         out.backend, out.note = served.backend, served.note
     try:

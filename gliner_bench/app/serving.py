@@ -35,8 +35,9 @@ def check_serving(serving: str) -> str:
     return serving
 
 
-def serve(model, name: str, serving: str, workdir: Path) -> Served:
-    """``model`` (a loaded fp32 ``GLiNER``) as the app serves it. ``workdir``: where exports are written."""
+def serve(model, name: str, serving: str, workdir: Path | None) -> Served:
+    """``model`` (a loaded fp32 ``GLiNER``) as the app serves it. ``workdir``: where exports are written (needed
+    with ``serving="int8"`` only)."""
     from ..onnx_backend.export import EXPORTABLE
 
     if check_serving(serving) == "fp32" or model.config.architecture not in EXPORTABLE:

@@ -24,7 +24,7 @@ from . import leaderboard_view, render, service
 from .leaderboard_view import LeaderboardView
 from .limits import (LIMITS, LIMITS_TEXT, InputError, check_count, check_flag, check_models, check_string, check_text,
                      check_threshold, parse_labels)
-from .models import ModelPool
+from .models import ModelPool, in_background
 
 log = logging.getLogger(__name__)
 
@@ -460,12 +460,7 @@ def warm_up(pool: ModelPool, cache: service.Precomputed, background: bool = True
         cache.warm(example_calls(pool))
         log.info("%d example outputs precomputed", len(cache))
 
-    if not background:
-        work()
-        return None
-    thread = threading.Thread(target=work, name="gliner-bench-warm-up", daemon=True)
-    thread.start()
-    return thread
+    return in_background(work, "gliner-bench-warm-up", background)
 
 
 def serve(demo: gr.Blocks, **kwargs):
