@@ -11,7 +11,9 @@ keep their resolution and the greedy decoder sees no extra ties. A decoder's cau
   first smoothed (``smoothing.py``, calibrated on the package's sample sentences), moving the activations'
   outlier channels into the weights: on WNUT-16 the four uni and bi defaults keep 97.2-99.1% of fp32's entities
   (94.8-96.4% unsmoothed; ``scripts/bench/precision_accuracy.py``). The span head reads its Linear weights
-  directly and is never quantised.
+  directly and is never quantised. Needs a CPU whose int8 product is exact (VNNI or AMX); elsewhere (AVX2, AVX-512
+  without VNNI) the product saturates and drops entities (``int8.py``), so it falls back to fp32 with a warning
+  that names the ONNX int8 export, exact on every x86 CPU.
 - ``bf16``: the backbones' weights in bfloat16 and their output cast back to fp32. Needs a CPU with native
   bfloat16 (AVX512-BF16 or AMX); elsewhere it would be slower than fp32, so it falls back to fp32 with a warning.
 
@@ -77,11 +79,18 @@ def apply_precision(model: nn.Module, precision: str, device: str | torch.device
             backbone.model.to(torch.bfloat16)
             backbone.output_dtype = torch.float32
         return precision
-    from .int8 import Int8Linear, int8_matmul_available
+    from .int8 import Int8Linear, int8_matmul_available, int8_product_exact
 
     if not int8_matmul_available():
         raise RuntimeError("precision='int8' needs torch's int8 matrix product (torch._int_mm), which this torch "
                            f"({torch.__version__}) lacks on the CPU; use precision='fp32' or 'bf16', or torch>=2.2.")
+    if not int8_product_exact():
+        message = ("int8 requested, but this CPU's int8 product saturates (no VNNI or AMX: it would keep only 88-94% "
+                   "of fp32's entities): using fp32. For int8 here, export to ONNX (`gliner-bench export --quantize "
+                   "int8`, or model.export_to_onnx(path, quantize=True)), whose u8u8 scheme is exact on every x86 CPU")
+        log.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        return "fp32"
     scales = {}
     if calibrate is not None:
         from .smoothing import smoothing_scales

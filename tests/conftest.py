@@ -12,6 +12,22 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+
+
+def int8_runs() -> str:
+    """The precision ``precision="int8"`` gives on this CPU: int8 where its int8 product is exact (VNNI, AMX),
+    fp32 (with a warning) where it saturates (``gliner_bench.int8.int8_product_exact``)."""
+    from gliner_bench.int8 import int8_product_exact
+
+    return "int8" if int8_product_exact() else "fp32"
+
+
+def exact_int8(test):
+    """Marks a test of the int8 path itself: it runs only where that path runs (the fallback is tested anywhere)."""
+    return pytest.mark.skipif(int8_runs() != "int8", reason="this CPU's int8 product saturates (no VNNI or AMX): "
+                              "precision='int8' runs fp32 here")(test)
+
+
 WORDS = ["apple", "hired", "tim", "cook", "in", "cupertino", ".", ",", "!", "the", "a", "of", "and", "to", "on", "at", "is", "was", "for", "with", "by", "from", "as", "person", "organization", "location", "date", "company", "city", "country", "paris", "london", "berlin", "france", "germany", "monday", "tuesday", "2024", "1990", "angela", "merkel", "met", "emmanuel", "macron", "marie", "curie", "nobel", "prize", "university", "oxford", "new", "york", "river", "bridge"]
 
 

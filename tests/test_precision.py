@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import make_model
+from conftest import exact_int8, int8_runs, make_model
 from torch import nn
 
 from gliner_bench import GLiNER, precision
@@ -34,6 +34,7 @@ def test_an_unknown_precision_is_a_clear_error(span_model, tmp_path):
         main(["predict", "--model", str(tmp_path / "m"), "--labels", "person", "--text", TEXT, "--precision", "x"])
 
 
+@exact_int8
 def test_int8_quantises_the_encoders_linears_only_and_keeps_the_answers(span_model, tmp_path):
     span_model.save_pretrained(tmp_path / "m")
     fp32 = GLiNER.from_pretrained(tmp_path / "m")
@@ -74,6 +75,7 @@ def test_bf16_runs_the_encoder_in_bfloat16_and_the_heads_in_fp32(span_model, tmp
                                                              sorted(b, key=lambda e: (e["start"], e["end"], e["label"])))) < 0.05
 
 
+@exact_int8
 def test_int8_linear_is_close_to_the_linear_and_each_row_is_independent_of_its_batch():
     torch.manual_seed(0)
     linear = nn.Linear(64, 48)
@@ -96,6 +98,41 @@ def test_int8_without_an_int8_matmul_is_a_clear_error(span_model, monkeypatch):
         precision.apply_precision(span_model.model, "int8")
 
 
+def test_int8_where_the_product_saturates_falls_back_to_fp32_with_a_warning(span_model, tmp_path, monkeypatch):
+    from gliner_bench import int8
+
+    span_model.save_pretrained(tmp_path / "m")
+    monkeypatch.setattr(int8, "int8_product_exact", lambda: False)
+    with pytest.warns(RuntimeWarning, match="saturates.*using fp32.*gliner-bench export --quantize int8"):
+        model = GLiNER.from_pretrained(tmp_path / "m", precision="int8")
+    assert model.precision == "fp32" and not any(isinstance(m, Int8Linear) for m in model.model.modules())
+    assert _entities(model) == _entities(GLiNER.from_pretrained(tmp_path / "m"))
+
+
+def _saturating_int_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """oneDNN's int8 product on AVX2 without VNNI: activations shifted to uint8, pairs of u8 x s8 products added in
+    saturating int16 (vpmaddubsw), accumulated in int32, the shift taken back out."""
+    u = a.to(torch.int32) + 128  # (N, K)
+    products = u[:, :, None] * w.to(torch.int32)[None]  # (N, K, M)
+    pairs = products.view(a.shape[0], a.shape[1] // 2, 2, w.shape[1]).sum(2).clamp(-32768, 32767)  # (N, K/2, M)
+    return pairs.sum(1) - 128 * w.to(torch.int32).sum(0)  # (N, M)
+
+
+@pytest.mark.parametrize("kernel, exact", [(_saturating_int_mm, False),
+                                           (lambda a, w: a.to(torch.int32) @ w.to(torch.int32), True)])
+def test_the_int8_probe_tells_a_saturating_kernel_from_an_exact_one(monkeypatch, kernel, exact):
+    from gliner_bench import int8
+
+    monkeypatch.setattr(torch, "_int_mm", kernel)
+    int8.int8_product_exact.cache_clear()
+    try:
+        assert int8.int8_product_exact() is exact
+    finally:
+        int8.int8_product_exact.cache_clear()
+    small = torch.randint(-63, 64, (4, 8), dtype=torch.int8), torch.randint(-63, 64, (8, 3), dtype=torch.int8)
+    assert torch.equal(_saturating_int_mm(*small), small[0].int() @ small[1].int())  # 7-bit weights: exact
+
+
 def test_bf16_without_native_support_falls_back_to_fp32_with_a_warning(span_model, tmp_path, monkeypatch):
     span_model.save_pretrained(tmp_path / "m")
     monkeypatch.setattr(precision, "bf16_supported", lambda: False)
@@ -111,6 +148,7 @@ def test_lower_precision_is_refused_off_the_cpu(tiny_backbone):
         precision.apply_precision(model.model, "int8", "cuda")
 
 
+@exact_int8
 @pytest.mark.parametrize("overrides", [{"span_mode": "token_level"}, {"labels_encoder": "backbone"}])
 def test_int8_covers_token_models_and_both_bi_encoder_backbones(tiny_backbone, overrides):
     overrides = {k: (tiny_backbone if v == "backbone" else v) for k, v in overrides.items()}
@@ -142,9 +180,10 @@ def test_predict_and_evaluate_take_precision(tmp_path, capsys, span_model):
                  "--precision", "int8", "--no-progress"]) == 0
     files = list((tmp_path / "r" / "evaluate").glob("*.json"))
     assert len(files) == 1 and files[0].stem.endswith("__int8"), files
-    assert json.loads(files[0].read_text())["model"]["precision"] == "int8"
+    assert json.loads(files[0].read_text())["model"]["precision"] == int8_runs()  # what ran
 
 
+@exact_int8
 def test_int8_smooths_each_encoder_linear_from_calibration(span_model, tmp_path):
     """int8 loading calibrates on the package's sentences and smooths every encoder Linear it reached
     (``smoothing.py``); a model converted without calibration is not smoothed."""
@@ -158,6 +197,7 @@ def test_int8_smooths_each_encoder_linear_from_calibration(span_model, tmp_path)
     assert _entities(smoothed, 0.3) == _entities(GLiNER.from_pretrained(tmp_path / "m"), 0.3)
 
 
+@exact_int8
 def test_smoothing_moves_an_outlier_channel_into_the_weights():
     """Activations with one channel 60x the others: per-token int8 alone leaves the other channels ~2 levels;
     smoothed (same function), the product is several times closer to fp32."""
