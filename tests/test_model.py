@@ -250,13 +250,12 @@ def test_from_pretrained_returns_the_architecture_class_the_reference_names(name
 
 
 def test_the_references_evaluate_quantize_and_export_helpers(tmp_path):
-    """A script written for the reference: ``evaluate`` (a function here: the api layer does not import the
-    evaluation layer) returns its (string, F1) shape and agrees with our metric;
-    ``quantize()`` runs int8; ``export_to_onnx`` writes a folder that loads (issue 28)."""
+    """A script written for the reference: ``model.evaluate`` returns its (string, F1) shape and agrees with our
+    metric; ``quantize()`` runs int8; ``export_to_onnx`` writes a folder that loads (issue 28)."""
     from gliner_bench import GLiNER
-    from gliner_bench.evaluation.reference_api import evaluate
 
     model = GLiNER.from_pretrained("bundled:uni-span")
+    evaluate = type(model).evaluate  # the method, called as evaluate(model, ...) below
     data = [{"tokenized_text": "Angela Merkel visited Paris on Tuesday .".split(), "ner": [[0, 1, "person"], [3, 3, "city"]]},
             {"tokenized_text": "Barack Obama flew to Berlin .".split(), "ner": [[0, 1, "person"], [4, 4, "city"]]}]
     out, f1 = evaluate(model, data, flat_ner=True, threshold=0.5)
@@ -269,8 +268,14 @@ def test_the_references_evaluate_quantize_and_export_helpers(tmp_path):
     with pytest.raises(Exception, match="tokenized_text"):
         evaluate(model, [{"words": ["x"]}])
     paths = model.export_to_onnx(tmp_path / "onnx", quantize=True)
-    assert paths["onnx_path"] is None and GLiNER.from_pretrained(paths["quantized_path"]).backend == "onnxruntime"
+    onnx_model = GLiNER.from_pretrained(paths["quantized_path"])
+    assert paths["onnx_path"] is None and onnx_model.backend == "onnxruntime"
+    with pytest.raises(RuntimeError, match="ONNX export"):  # as upstream: quantize() on an ONNX model
+        onnx_model.quantize("int8")
     with pytest.raises(ValueError, match="only 'int8'"):
         model.quantize("fp16")
     model.quantize()
     assert model.precision == int8_runs()  # fp32 on a CPU whose int8 product saturates
+    relex = GLiNER.from_pretrained("bundled:relex-span")
+    with pytest.raises(NotImplementedError, match="gliner-bench evaluate"):
+        relex.evaluate(data)

@@ -1,6 +1,5 @@
-"""A script written for the reference (gliner 0.2.29), model-card style, runs on gliner_bench (issue 28): load with
-the keywords model cards pass, predict, quantise and export unchanged; evaluate, create_training_args and train_model
-are functions taking the model (the api layer does not import the evaluation and training layers)."""
+"""A script written for the reference (gliner 0.2.29), model-card style, runs on gliner_bench with only its import
+changed (issue 28): load with the keywords model cards pass, predict, evaluate, train a few steps, quantise, export."""
 
 from __future__ import annotations
 
@@ -13,9 +12,6 @@ CKPT = Path(__file__).parent / "fixtures" / "parity" / "span_markerV0"
 
 SCRIPT = """
 from gliner_bench import GLiNER  # was: from gliner import GLiNER
-# evaluate and the training calls are functions here: the api layer does not import the layers above it
-from gliner_bench.evaluation.reference_api import evaluate
-from gliner_bench.training.reference_api import create_training_args, train_model
 
 model = GLiNER.from_pretrained(CKPT, load_tokenizer=True, local_files_only=True, max_length=384)
 text = "Cristiano Ronaldo dos Santos Aveiro is a Portuguese professional footballer who plays as a forward."
@@ -25,15 +21,15 @@ for entity in entities[:3]:
     print(entity["text"], "=>", entity["label"])
 
 data = [{"tokenized_text": ["Angela", "Merkel", "visited", "Paris", "."], "ner": [[0, 1, "person"], [3, 3, "city"]]}]
-out, f1 = evaluate(model, data, flat_ner=True, threshold=0.5, batch_size=12)
+out, f1 = model.evaluate(data, flat_ner=True, threshold=0.5, batch_size=12)
 print(out.strip())
 
-args = create_training_args(output_dir=OUT, learning_rate=5e-6, weight_decay=0.01, others_lr=1e-5,
+args = model.create_training_args(output_dir=OUT, learning_rate=5e-6, weight_decay=0.01, others_lr=1e-5,
                                   others_weight_decay=None, lr_scheduler_type="linear", warmup_ratio=0.1,
                                   per_device_train_batch_size=1, focal_loss_alpha=0.75, focal_loss_gamma=2,
                                   max_steps=2, save_steps=2, save_total_limit=1, dataloader_num_workers=0,
                                   use_cpu=True, report_to="none")
-train_model(model, train_dataset=data, eval_dataset=data, training_args=args)
+trainer = model.train_model(train_dataset=data, eval_dataset=data, training_args=args)
 
 model.quantize("int8")
 reloaded = GLiNER.from_pretrained(str(OUT) + "/final")

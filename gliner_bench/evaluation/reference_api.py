@@ -1,6 +1,6 @@
 """The reference's ``GLiNER.evaluate``, on our harness: same arguments (the model first), same return shape.
 
-A function, not a method: the api layer (``GLiNER``) does not import the evaluation layer (tests/test_imports.py).
+``GLiNER.evaluate`` calls it (the api layer sits above evaluation and training: tests/test_imports.py).
 
 ``evaluate(model, test_data, ...)`` -> ``("P: 71.20%\tR: 64.00%\tF1: 67.41%\n", 0.6741...)``: micro precision,
 recall and F1 over exact (start word, end word, type) matches, as the reference's ``BaseNEREvaluator``. The

@@ -1,5 +1,5 @@
-"""The reference's training entry points, on our trainer: ``create_training_args`` and ``train_model(model, ...)``
-(a function, not a method: the api layer, ``GLiNER``, does not import the training layer).
+"""The reference's training entry points, on our trainer: ``create_training_args`` and ``train_model(model, ...)``,
+which ``GLiNER.create_training_args`` and ``GLiNER.train_model`` call (the api layer sits above training).
 
 ``create_training_args(output_dir, learning_rate=5e-5, ...)`` takes the reference's names and defaults and returns a
 ``TrainingArguments`` holding our ``TrainConfig`` (``RENAMED`` says which field each name sets). Arguments our
