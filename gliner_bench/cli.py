@@ -107,7 +107,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if model.capabilities.relations and not any(ex.relations for ex in examples):
         print(f"warning: {args.data} has no relations: the relation head learns nothing (the built corpus's relex "
               "data is relex_train.jsonl)", file=sys.stderr)
-    from .training.collate import synonyms_beside
+    from .training.labels import synonyms_beside
 
     synonyms = synonyms_beside(args.data)
     if synonyms:

@@ -1,20 +1,21 @@
 """What a model spec names: a checkpoint directory, a hub id, ``bundled:<name>`` (a default of ``defaults.py``,
-trained by ``training/recipes.py`` and shipped in the package) or ``untrained:<Architecture>``."""
+trained by ``training/recipes.py`` and shipped in the package; ``bundled.py``) or ``untrained:<Architecture>``."""
 
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
+
+from .bundled import BUNDLED_DIR, BUNDLED_PREFIX, bundled_names, bundled_path, install_bundled
 
 log = logging.getLogger("gliner_bench")
 
 UNTRAINED_PREFIX = "untrained:"
-BUNDLED_PREFIX = "bundled:"
-BUNDLED_DIR = Path(__file__).parent / "models"  # compact checkpoints (delta.py) trained by training/recipes.py
 # the trained uni-encoder span default once it is bundled; before that, its untrained twin (speed only)
 DEFAULT_MODEL = (f"{BUNDLED_PREFIX}uni-span" if (BUNDLED_DIR / "uni-span" / "gliner_config.json").is_file()
                  else f"{UNTRAINED_PREFIX}UniEncoderSpan")
+
+__all__ = ["BUNDLED_DIR", "BUNDLED_PREFIX", "DEFAULT_MODEL", "UNTRAINED_PREFIX", "bundled_names", "bundled_path",
+           "install_bundled", "load_model"]
 
 
 def load_model(spec: str, device: str = "cpu", precision: str = "fp32"):
@@ -32,27 +33,3 @@ def load_model(spec: str, device: str = "cpu", precision: str = "fp32"):
     if spec.startswith(BUNDLED_PREFIX):
         spec = str(bundled_path(spec[len(BUNDLED_PREFIX):]))
     return GLiNER.from_pretrained(spec, map_location=device, precision=precision)
-
-
-def bundled_names() -> list[str]:
-    return sorted(p.name for p in BUNDLED_DIR.glob("*") if (p / "gliner_config.json").is_file())
-
-
-def bundled_path(name: str) -> Path:
-    path = BUNDLED_DIR / name
-    if not (path / "gliner_config.json").is_file():
-        raise ValueError(f"No bundled model {name!r}; bundled: {', '.join(bundled_names()) or 'none'}. Train one "
-                         f"with `gliner-bench train --recipe {name} --data <built>/train.jsonl --output runs/{name} "
-                         "--install`.")
-    return path
-
-
-def install_bundled(directory: str | Path, name: str) -> Path:
-    """Copy a trained compact checkpoint into the package as ``bundled:<name>`` (replacing the old one)."""
-    target = BUNDLED_DIR / name
-    tmp = BUNDLED_DIR / f".{name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(directory, tmp, ignore=shutil.ignore_patterns(".*"))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.replace(target)
-    return target

@@ -108,7 +108,7 @@ class GLiNER(nn.Module):
         ``load_onnx_model`` do what they do there; the rest are ignored with one warning that says why.
         """
         from . import load_options
-        from .loading import BUNDLED_PREFIX, bundled_path
+        from .bundled import BUNDLED_PREFIX, bundled_path
         from .onnx_backend import runtime as onnx_runtime
         from .precision import check_precision
 
@@ -138,7 +138,10 @@ class GLiNER(nn.Module):
             if precision != "fp32" or torch.device(map_location).type != "cpu":
                 raise ValueError("An ONNX export runs on the CPU in the precision it was exported with; load it "
                                  "without precision= and map_location=, or export with --quantize int8.")
-            return onnx_runtime.load_export(directory, config)
+            export = onnx_runtime.load_export(directory, config)
+            gliner = cls(config, export.module, export.tokenizer, labels_tokenizer=export.labels_tokenizer)
+            gliner.precision, gliner.weights_file = export.precision, export.weights_file
+            return gliner
         if delta.is_delta(directory) and not any((directory / f).is_file()
                                                  for f in (ckpt.SAFETENSORS_FILE, ckpt.PICKLE_FILE)):
             gliner = cls._from_delta(directory, config).to(map_location)

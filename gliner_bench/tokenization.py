@@ -1,6 +1,8 @@
-"""Words -> subtoken ids, each word list tokenised once; encoder batches assembled from those ids.
+"""Words -> subtoken ids and encoder batches: ``tokenize_batch`` (the reference's way: the tokenizer on
+``prompt + words`` for each row, and the words mask), and ``WordTokenizer``, which tokenises each word list once
+and assembles batches from those ids.
 
-``processing.tokenize_batch`` runs the tokenizer on ``prompt + words`` for every row. A text's words and a
+``tokenize_batch`` runs the tokenizer on ``prompt + words`` for every row. A text's words and a
 label set's prompt are the same in every window and batch they appear in, so ``WordTokenizer`` tokenises each
 once (``pieces``) and builds rows by concatenating ids (``batch``): the same ``input_ids``, ``attention_mask``
 and ``words_mask`` as ``tokenize_batch`` (tested), without re-tokenising.
@@ -18,7 +20,93 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .processing import capitalised_types, select_subtokens, tokenize_batch
+
+def tokenize_batch(
+    tokenizer,
+    word_lists: Sequence[Sequence[str]],
+    prompts: Sequence[Sequence[str]],
+    subtoken_pooling: str = "first",
+    max_length: int | None = None,
+    case_types: bool = False,
+) -> dict[str, torch.Tensor]:
+    """Tokenise ``prompt + words`` for each row and build the words mask.
+
+    Returns ``input_ids``, ``attention_mask`` (B, L), ``words_mask`` (B, L) where a selected subtoken of
+    text word ``i`` holds ``i + 1`` (prompt words and special tokens hold 0), and ``text_lengths`` (B,);
+    with ``case_types`` also ``token_type_ids`` (B, L) (``capitalised_types``).
+    Word indices come from the tokenizer's ``word_ids``, so a word that yields no subtoken (e.g. a lone
+    zero-width character) leaves the following words in place; the reference counts distinct word ids
+    instead and shifts every later word by one in that case.
+    """
+    enc = tokenizer(
+        [list(prompt) + list(words) for prompt, words in zip(prompts, word_lists)],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=max_length,
+        padding="longest",
+        return_tensors="pt",
+    )
+    words_mask = np.zeros(enc["input_ids"].shape, dtype=np.int64)  # (B, L)
+    types = np.zeros(enc["input_ids"].shape, dtype=np.int64) if case_types else None  # (B, L)
+    for row, (prompt, words) in enumerate(zip(prompts, word_lists)):
+        word_ids = np.array([-1 if w is None else w for w in enc.word_ids(row)], dtype=np.int64)
+        text_word = word_ids - len(prompt)  # 0-based index into the text's words; < 0 for prompt/special
+        words_mask[row] = select_subtokens(text_word, subtoken_pooling)
+        if case_types:
+            types[row] = capitalised_types(words, text_word)
+    out = {
+        "input_ids": enc["input_ids"],
+        "attention_mask": enc["attention_mask"],
+        "words_mask": torch.from_numpy(words_mask),
+        "text_lengths": torch.tensor([len(words) for words in word_lists], dtype=torch.long),
+    }
+    if case_types:
+        out["token_type_ids"] = torch.from_numpy(types)
+    return out
+
+
+def is_capitalised(word: str) -> bool:
+    """Whether the word's first letter is upper case: "Paris", "NASA", "@Obama", "#GameOfThrones", "2Pac"."""
+    for ch in word:
+        if ch.isalpha():
+            return ch.isupper()
+    return False
+
+
+def capitalised_types(words: Sequence[str], word_index: np.ndarray) -> np.ndarray:
+    """Token types that carry the case an uncased tokenizer drops (``GLiNERConfig.case_token_types``).
+
+    ``word_index`` (L,): the text word of each subtoken (< 0: prompt, special or padding) -> (L,) with 1 at
+    every subtoken of a capitalised text word and 0 elsewhere, prompt included.
+    """
+    flags = np.array([is_capitalised(w) for w in words] + [False], dtype=np.int64)  # last: any non-text position
+    return flags[np.where(word_index >= 0, word_index, len(words))]
+
+
+def select_subtokens(word_index: np.ndarray, pooling: str) -> np.ndarray:
+    """``word_index`` (L,): the text word of each subtoken (< 0: prompt, special or padding) -> word + 1 at the
+    subtokens that represent their word (its first, its last, or all of them), 0 elsewhere."""
+    previous = np.concatenate([[np.iinfo(np.int64).min], word_index[:-1]])
+    following = np.concatenate([word_index[1:], [np.iinfo(np.int64).min]])
+    if pooling == "first":
+        chosen = word_index != previous
+    elif pooling == "last":
+        chosen = word_index != following
+    else:  # mean / max pool every subtoken of the word
+        chosen = np.ones_like(word_index, dtype=bool)
+    chosen &= word_index >= 0
+    return np.where(chosen, word_index + 1, 0)
+
+
+def subtoken_counts(tokenizer, words: Sequence[str]) -> list[int]:
+    """Subtokens per word, as the tokenizer splits pre-split words (each word on its own)."""
+    if not words:
+        return []
+    enc = tokenizer(list(words), is_split_into_words=True, add_special_tokens=False, verbose=False)
+    counts = np.bincount(np.array([w for w in enc.word_ids() if w is not None], dtype=np.int64),
+                         minlength=len(words))
+    return counts.tolist()
+
 
 _PROBES = ("hello", "Paris", "x", "2024", "naïve")  # words whose splits must not depend on their position
 

@@ -14,7 +14,8 @@ from gliner_bench import GLiNER
 from gliner_bench.evaluation.data import Example, read_file
 from gliner_bench.evaluation.harness import above, predict
 from gliner_bench.evaluation.metrics import entity_report
-from gliner_bench.training.collate import make_batch, sample_label_sets, share_label_sets
+from gliner_bench.training.collate import make_batch
+from gliner_bench.training.labels import sample_label_sets, share_label_sets
 from gliner_bench.training.losses import focal_bce, negative_mask
 from gliner_bench.training.trainer import TrainConfig, latest_checkpoint, train
 
@@ -235,7 +236,7 @@ def test_relex_training_learns_entities_and_relations(tiny_backbone, token, tmp_
 
 
 def test_a_positives_synonyms_are_never_its_negatives(tmp_path):
-    from gliner_bench.training.collate import synonym_groups, synonyms_beside
+    from gliner_bench.training.labels import synonym_groups, synonyms_beside
 
     groups = synonym_groups({"PERSON": ["person", "human"], "GPE": ["location", "place"],
                              "LOC": ["location", "natural place"], "ORG": ["company"]})

@@ -8,6 +8,7 @@ decoding are the same Python code as for torch. They hold no parameters; ``backe
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -178,11 +179,20 @@ def check_int8_scheme(directory: Path, manifest: dict, flags: tuple[str, ...] | 
             "(`gliner-bench export --quantize int8`: uint8 weights, exact on every x86 CPU), or use the fp32 export.")
 
 
-def load_export(directory: Path, config, threads: int | None = None):
-    """``GLiNER`` on an export folder: its config and tokenizers, graphs run by onnxruntime with ``threads``
-    intra-op threads (default: torch's current setting)."""
+@dataclass(frozen=True)
+class Export:
+    """What ``GLiNER`` is built from for an export folder: the module that runs its graphs, and its tokenizers."""
+    module: nn.Module
+    tokenizer: object
+    labels_tokenizer: object | None
+    precision: str  # "fp32", or "int8" for a quantised export
+    weights_file: Path  # the first graph: what ``weights_digest`` hashes
+
+
+def load_export(directory: Path, config, threads: int | None = None) -> Export:
+    """An export folder's graphs run by onnxruntime with ``threads`` intra-op threads (default: torch's current
+    setting), and its tokenizers; ``GLiNER.from_pretrained`` builds the model from them."""
     from .. import checkpoint as ckpt
-    from ..model import GLiNER
 
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -199,7 +209,5 @@ def load_export(directory: Path, config, threads: int | None = None):
     else:
         labels_tokenizer = None
         module = OnnxUniModule(config, graphs, manifest.get("parameters"))
-    gliner = GLiNER(config, module, tokenizer, labels_tokenizer=labels_tokenizer)
-    gliner.precision = manifest.get("quantize") or "fp32"
-    gliner.weights_file = directory / next(iter(manifest["graphs"].values()))["file"]
-    return gliner
+    return Export(module, tokenizer, labels_tokenizer, manifest.get("quantize") or "fp32",
+                  directory / next(iter(manifest["graphs"].values()))["file"])

@@ -24,7 +24,8 @@ import torch
 from ..evaluation.data import Example
 from ..modeling.layers import pad_spans
 from ..processing import LabelSet, prompt_words, relex_prompt_words
-from .collate import Batch, Rows, relation_targets, sample_label_sets, share_label_sets
+from .batch import Batch, Rows, relation_targets
+from .labels import sample_label_sets, share_label_sets
 from .losses import adjacency_loss, focal_bce, generation_loss, relation_loss, span_loss, token_loss
 
 # The token decoder's span head sees, besides each row's gold spans, up to this many of the runs the token head
