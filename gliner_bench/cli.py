@@ -70,7 +70,7 @@ def cmd_build_data(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from .evaluation.data import read_file
+    from .text.records import read_file
     from .training.trainer import TrainConfig, train
 
     if args.data is None:  # a recipe's own file of the built corpus
@@ -169,7 +169,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .onnx_backend.export import export_onnx
+    from .runtimes.onnx.export import export_onnx
 
     model = load_model(args.model, "cpu")
     start = time.perf_counter()
@@ -209,7 +209,7 @@ def _add_model(sp: argparse.ArgumentParser) -> None:
 
 
 def _add_precision(sp: argparse.ArgumentParser) -> None:
-    from .precision import PRECISIONS
+    from .runtimes.precision import PRECISIONS
 
     sp.add_argument("--precision", choices=PRECISIONS, default="fp32",
                     help="encoder precision on CPU: fp32 (default), bf16 (needs native bfloat16; else fp32 with a "
@@ -324,7 +324,7 @@ def _add_info(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .evaluation.commands import register
+    from .bench.commands import register
 
     p = argparse.ArgumentParser(prog="gliner-bench", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from .bundled import BUNDLED_DIR, BUNDLED_PREFIX, bundled_names, bundled_path, install_bundled
+from .checkpoints.bundled import BUNDLED_DIR, BUNDLED_PREFIX, bundled_names, bundled_path, install_bundled
 
 log = logging.getLogger("gliner_bench")
 
@@ -25,7 +25,7 @@ def load_model(spec: str, device: str = "cpu", precision: str = "fp32"):
     from .model import GLiNER
 
     if spec.startswith(UNTRAINED_PREFIX):
-        from .defaults import config_for
+        from .config.defaults import config_for
 
         arch = spec[len(UNTRAINED_PREFIX):]
         log.warning("%s: heads are randomly initialised (seed 0); entities are meaningless", spec)

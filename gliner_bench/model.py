@@ -18,15 +18,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import assembly, delta
-from . import checkpoint as ckpt
-from .capabilities import Capabilities
+from .checkpoints import assembly, delta
+from .checkpoints import files as ckpt
 from .config import GLiNERConfig
-from .families import TextPrediction, family_class, module_device
-from .options import CallOptions
-from .pipeline import Pipeline, Settings
-from .processing import LabelSet, normalize_labels
-from .tokenization import WordTokenizer
+from .config.capabilities import Capabilities
+from .inference.families import TextPrediction, family_class, module_device
+from .inference.options import CallOptions
+from .inference.pipeline import Pipeline, Settings
+from .inference.tokenization import WordTokenizer
+from .text.labels import LabelSet, normalize_labels
 
 Labels = Sequence[str] | Mapping[str, str]
 
@@ -70,9 +70,22 @@ class GLiNER(nn.Module):
         self.pipeline = Pipeline(self.family, words, self.max_tokens)
 
     def __setattr__(self, name: str, value) -> None:
+        if name == "model" and "family" in self.__dict__:
+            raise AttributeError("Replace the module with model.replace_module(module), which also rebinds the "
+                                 "family's steps and the pipeline to it.")
         super().__setattr__(name, value)
-        if name == "model" and "family" in self.__dict__:  # a replaced module (e.g. a quantised copy) is used
-            self._bind_family()
+
+    def replace_module(self, module: nn.Module) -> GLiNER:
+        """Run inference on ``module`` (the same architecture, e.g. a modified or quantised copy) from now on."""
+        super().__setattr__("model", module)
+        self._bind_family()
+        return self
+
+    def text_encoder(self) -> nn.Module:
+        """The transformer that encodes the text (the backbone's own model): what training's encoder learning rate
+        and LoRA adapters apply to."""
+        self._refuse_on_onnx("text_encoder", "train the torch checkpoint the export came from")
+        return self.model.token_rep_layer.bert_layer.model
 
     def compile(self, *args, **kwargs) -> GLiNER:
         """``torch.compile`` the architecture's module in place (what inference runs), as the reference does."""
@@ -107,10 +120,10 @@ class GLiNER(nn.Module):
         ``force_download``, ``quantize="int8"``, ``dtype``, ``compile_torch_model``, ``max_width`` and
         ``load_onnx_model`` do what they do there; the rest are ignored with one warning that says why.
         """
-        from . import load_options
-        from .bundled import BUNDLED_PREFIX, bundled_path
-        from .onnx_backend import runtime as onnx_runtime
-        from .precision import check_precision
+        from .checkpoints import load_options
+        from .checkpoints.bundled import BUNDLED_PREFIX, bundled_path
+        from .runtimes.onnx import runtime as onnx_runtime
+        from .runtimes.precision import check_precision
 
         extra = load_options.read(reference_keywords, _FROM_PRETRAINED_KEYWORDS)
         if extra.precision is not None:
@@ -177,8 +190,8 @@ class GLiNER(nn.Module):
         ``self.precision`` says what took effect (bf16 falls back to fp32, with a warning, on a CPU without native
         bfloat16). int8 first calibrates on the package's sample sentences (``smoothing.py``; 1.2-1.5 s for a
         bundled default on 2 CPU threads)."""
-        from .precision import apply_precision
-        from .smoothing import activation_maxima
+        from .runtimes.precision import apply_precision
+        from .runtimes.smoothing import activation_maxima
 
         self._refuse_on_onnx("set_precision", "export with --quantize int8 for an int8 graph")
         if self.precision != "fp32" and precision != self.precision:
@@ -216,7 +229,7 @@ class GLiNER(nn.Module):
         ``from_pretrained(save_dir)``). Our graphs are named in the folder's ``onnx_export.json``, so the file name
         and opset arguments are not used; ``quantize=True`` writes the int8 export instead of the fp32 one.
         Returns ``{"onnx_path": ..., "quantized_path": ...}``: the folder, under the key of what was written."""
-        from .onnx_backend.export import export_onnx
+        from .runtimes.onnx.export import export_onnx
 
         if export_kwargs:
             raise TypeError(f"export_to_onnx: {', '.join(export_kwargs)} are reference tracing options gliner-bench "
@@ -283,7 +296,7 @@ class GLiNER(nn.Module):
     # ------------------------------------------------------------------------------------ introspection
     @property
     def backend(self) -> str:
-        """What runs the model: "torch", or "onnxruntime" for an export folder (``onnx_backend``)."""
+        """What runs the model: "torch", or "onnxruntime" for an export folder (``runtimes/onnx``)."""
         return getattr(self.model, "backend", "torch")
 
     def _refuse_on_onnx(self, action: str, instead: str) -> None:

@@ -16,8 +16,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def int8_runs() -> str:
     """The precision ``precision="int8"`` gives on this CPU: int8 where its int8 product is exact (VNNI, AMX),
-    fp32 (with a warning) where it saturates (``gliner_bench.int8.int8_product_exact``)."""
-    from gliner_bench.int8 import int8_product_exact
+    fp32 (with a warning) where it saturates (``gliner_bench.runtimes.int8.int8_product_exact``)."""
+    from gliner_bench.runtimes.int8 import int8_product_exact
 
     return "int8" if int8_product_exact() else "fp32"
 

@@ -12,8 +12,16 @@ import pytest
 pytest.importorskip("gradio")
 
 from gliner_bench.app import render, service, ui
-from gliner_bench.app.limits import (LIMITS, InputError, check_count, check_flag, check_models, check_text,
-                                     check_threshold, parse_labels)
+from gliner_bench.app.limits import (
+    LIMITS,
+    InputError,
+    check_count,
+    check_flag,
+    check_models,
+    check_text,
+    check_threshold,
+    parse_labels,
+)
 from gliner_bench.app.models import ModelEntry, ModelPool, parse_model_list
 from gliner_bench.loading import bundled_names
 
@@ -197,7 +205,7 @@ def test_int8_serving_runs_the_uni_and_bi_encoders_on_onnx_and_keeps_their_answe
 
 
 def test_a_model_that_cannot_be_exported_is_served_in_fp32_with_a_note(monkeypatch):
-    from gliner_bench.onnx_backend import export
+    from gliner_bench.runtimes.onnx import export
 
     def broken(*args, **kwargs):
         raise RuntimeError("onnxruntime is not installed\nsecond line")

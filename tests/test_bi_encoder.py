@@ -11,11 +11,12 @@ import pytest
 import torch
 
 from gliner_bench import GLiNER
-from gliner_bench.families.bi import BiFamily, LabelCache
-from gliner_bench.label_pool import label_pool
-from gliner_bench.options import CallOptions
-from gliner_bench.processing import normalize_labels, split_words
-from gliner_bench.tokenization import Row
+from gliner_bench.inference.families.bi import BiFamily, LabelCache
+from gliner_bench.inference.options import CallOptions
+from gliner_bench.inference.tokenization import Row
+from gliner_bench.text.label_pool import label_pool
+from gliner_bench.text.labels import normalize_labels
+from gliner_bench.text.words import split_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 TEXTS = [

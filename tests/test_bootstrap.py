@@ -1,11 +1,11 @@
-"""Bootstrap intervals of micro-F1 and paired comparisons (gliner_bench.bootstrap): numpy only, fast."""
+"""Bootstrap intervals of micro-F1 and paired comparisons (gliner_bench.measurement.bootstrap): numpy only, fast."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gliner_bench import bootstrap as bs
+from gliner_bench.measurement import bootstrap as bs
 
 COUNTS = np.array([[1, 2, 2], [0, 1, 0], [3, 4, 3]])  # totals (4, 7, 5): F1 = 8 / 12
 

@@ -42,7 +42,7 @@ def test_an_unknown_bundled_name_says_what_exists():
 
 
 def _delta_bytes(architecture: str) -> int:
-    from gliner_bench.lora import backbone_prefixes
+    from gliner_bench.checkpoints.lora import backbone_prefixes
     from gliner_bench.training.recipes import recipe
     from gliner_bench.training.trainer import make_lora
 
@@ -73,8 +73,8 @@ def test_a_bundled_config_names_no_local_paths():
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_every_bundled_default_splits_plain_text_with_the_unicode_splitter(name):
-    from gliner_bench.checkpoint import read_config
-    from gliner_bench.defaults import default
+    from gliner_bench.checkpoints.files import read_config
+    from gliner_bench.config.defaults import default
     from gliner_bench.loading import bundled_path
 
     assert read_config(bundled_path(name)).splitter == "unicode"

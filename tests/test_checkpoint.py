@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from gliner_bench import GLiNER, GLiNERConfig
-from gliner_bench.checkpoint import CheckpointError, resolve_backbone
+from gliner_bench.checkpoints.files import CheckpointError, resolve_backbone
 from gliner_bench.config import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"

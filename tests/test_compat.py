@@ -74,7 +74,9 @@ def test_a_replaced_module_is_the_one_inference_runs(span_model):
     other = copy.deepcopy(span_model.model)
     with torch.no_grad():
         other.prompt_rep_layer[0].weight.mul_(-1)  # a different head: different scores
-    span_model.model = other
+    with pytest.raises(AttributeError, match="replace_module"):  # explicit, not a side effect of assignment
+        span_model.model = other
+    assert span_model.replace_module(other) is span_model
     assert span_model.family.module is other
     assert span_model.predict_entities(TEXT, LABELS, threshold=0.3) != before
 

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from gliner_bench.evaluation import corpora
-from gliner_bench.evaluation.data import DataError, Example
+from gliner_bench.text.records import DataError, Example
 
 
 def _write(path, text: str, newline: str = "\n"):

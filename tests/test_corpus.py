@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gliner_bench.evaluation.data import read_file
+from gliner_bench.text.records import read_file
 from gliner_bench.training import corpus, wordnet
 
 WORDNET_FIXTURE = Path(__file__).parent / "fixtures" / "wordnet"

@@ -6,10 +6,12 @@ import pytest
 import torch
 from conftest import build_tiny_causal_lm, make_model
 
-from gliner_bench import GLiNER, generation
-from gliner_bench.checkpoint import CheckpointError
-from gliner_bench.generation import LabelTrie
-from gliner_bench.processing import normalize_labels, tokenize_batch
+from gliner_bench import GLiNER
+from gliner_bench.checkpoints.files import CheckpointError
+from gliner_bench.inference import generation
+from gliner_bench.inference.generation import LabelTrie
+from gliner_bench.inference.tokenization import tokenize_batch
+from gliner_bench.text.labels import normalize_labels
 
 TEXT = "Apple hired Tim Cook in Cupertino. Angela Merkel met Emmanuel Macron in Berlin and Paris."
 LABELS = ["person", "company", "city"]
@@ -54,7 +56,7 @@ def count_generate(monkeypatch):
         finally:
             del lm.generate
 
-    monkeypatch.setattr("gliner_bench.families.decoder.generate_labels", spy)
+    monkeypatch.setattr("gliner_bench.inference.families.decoder.generate_labels", spy)
     count_generate.generated_lengths = generated_lengths
     return sizes
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from gliner_bench.candidates import span_candidates, span_candidates_from_logits, token_candidates
-from gliner_bench.decoding import Span, greedy_decode, merge_windows
+from gliner_bench.spans.candidates import span_candidates, span_candidates_from_logits, token_candidates
+from gliner_bench.spans.decoding import Span, greedy_decode, merge_windows
 
 
 def span_probs(W, K, C, entries):

@@ -11,8 +11,8 @@ from safetensors.torch import load_file, save_file
 from test_training import DATA, f1
 
 from gliner_bench import GLiNER
-from gliner_bench.checkpoint import CheckpointError
-from gliner_bench.lora import LoRA, backbone_digests, backbone_prefixes
+from gliner_bench.checkpoints.files import CheckpointError
+from gliner_bench.checkpoints.lora import LoRA, backbone_digests, backbone_prefixes
 from gliner_bench.training.trainer import TrainConfig, epoch_batches, latest_checkpoint, train
 
 TEXT = "angela merkel met emmanuel macron in paris ."
@@ -123,7 +123,7 @@ def test_a_delta_on_another_base_or_damaged_is_refused(tiny_backbone, tmp_path):
 
 
 def test_a_fully_fine_tuned_backbone_is_not_saved_as_a_delta(tiny_backbone, tmp_path):
-    from gliner_bench.delta import save_delta
+    from gliner_bench.checkpoints.delta import save_delta
 
     model = make_model(tiny_backbone)
     lora = LoRA(model.model, backbone_prefixes(model.model).values(), rank=2).attach()

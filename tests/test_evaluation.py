@@ -8,12 +8,12 @@ import json
 
 import pytest
 
+from gliner_bench.bench.grid import Job, plan, run_grid
 from gliner_bench.evaluation import harness
-from gliner_bench.evaluation.data import DataError, Example, bio_spans, read_file
-from gliner_bench.evaluation.grid import Job, plan, run_grid
 from gliner_bench.evaluation.metrics import entity_report
 from gliner_bench.evaluation.tasks import Task, examples_from_dataset, get_task, load_split, local_task
-from gliner_bench.results import SCHEMA_VERSION, ResultsError, read_result, write_json_atomic
+from gliner_bench.measurement.results import SCHEMA_VERSION, ResultsError, read_result, write_json_atomic
+from gliner_bench.text.records import DataError, Example, bio_spans, read_file
 
 TOY = Task("toy", "file:-", {"PER": "person", "LOC": "location", "ORG": "organization"})
 EXAMPLES = [
@@ -478,7 +478,7 @@ def test_built_relations_reads_the_relex_split_with_relations_moved_onto_spacys_
 def test_results_name_the_weights_of_a_bundled_default_by_their_hash():
     import hashlib
 
-    from gliner_bench.evaluation.grid import model_info
+    from gliner_bench.bench.grid import model_info
     from gliner_bench.loading import bundled_names, bundled_path, load_model
 
     name = bundled_names()[0]

@@ -24,14 +24,14 @@ HEAVY = ("torch", "transformers")
 TORCH_FREE = [
     "gliner_bench",
     "gliner_bench.config",
-    "gliner_bench.defaults",
-    "gliner_bench.capabilities",
-    "gliner_bench.decoding",
-    "gliner_bench.splitting",
-    "gliner_bench.precision",  # the CLI reads its choices before any model
-    "gliner_bench.results",
+    "gliner_bench.config.defaults",
+    "gliner_bench.config.capabilities",
+    "gliner_bench.spans.decoding",
+    "gliner_bench.text.splitting",
+    "gliner_bench.runtimes.precision",  # the CLI reads its choices before any model
+    "gliner_bench.measurement.results",
     "gliner_bench.evaluation.metrics",
-    "gliner_bench.bootstrap",
+    "gliner_bench.measurement.bootstrap",
     "gliner_bench.leaderboard",
     "gliner_bench.leaderboard.collect",
     "gliner_bench.leaderboard.tables",
@@ -68,8 +68,8 @@ def test_the_package_loads_gliner_on_first_use():
         "from gliner_bench.model import GLiNER\n"
         "from gliner_bench import GLiNER as again\n"
         "assert model_class is GLiNER is again and callable(GLiNER.from_pretrained)\n"
-        "from gliner_bench import generation\n"  # a submodule still imports through the package
-        "assert generation.__name__ == 'gliner_bench.generation'\n"
+        "from gliner_bench.inference import generation\n"  # a submodule still imports through the package
+        "assert generation.__name__ == 'gliner_bench.inference.generation'\n"
         "try:\n"
         "    gliner_bench.NoSuchThing\n"
         "except AttributeError as err:\n"
@@ -82,30 +82,23 @@ def test_the_package_loads_gliner_on_first_use():
 
 
 # ------------------------------------------------------------------------------------------ the import graph
-# The package in layers; every import points down this list (or stays in its layer):
-#   cli -> app, runner -> api -> training -> evaluation -> core -> modeling -> base ; leaderboard -> base
-# base: plain data and pure functions (configs, words, decoding, candidates, results, options ...);
-# modeling: the networks; core: assembling, running, converting and saving models (families, pipeline, checkpoints,
-# precision, ONNX export); evaluation and training: libraries over a model they are given; api: the ``GLiNER``
-# facade (whose reference-style ``evaluate`` / ``train_model`` methods call down into those two), loading by name
-# and the ONNX runtime that builds a ``GLiNER``; runner: the evaluation grid, which loads models by name.
-BASE = {"version", "config", "splitting", "capabilities", "processing", "decoding", "candidates", "tokenization", "results",
-        "environment", "label_pool", "defaults", "generation", "options", "data", "bootstrap"}
-API = {"model", "loading", "onnx_backend.runtime"}
-RUNNER = {"evaluation.grid", "evaluation.commands"}
-SUBPACKAGES = ("evaluation", "training", "leaderboard", "app", "modeling")
-ALLOWED = {
-    "base": set(),
-    "modeling": {"base"},
-    "core": {"base", "modeling"},
-    "evaluation": {"base", "core"},
-    "training": {"base", "modeling", "core", "evaluation"},
-    "api": {"base", "modeling", "core", "evaluation", "training"},
-    "runner": {"base", "core", "evaluation", "api"},
-    "leaderboard": {"base"},
-    "app": {"base", "core", "api", "evaluation", "leaderboard"},
-    "cli": {"base", "core", "api", "evaluation", "training", "runner", "leaderboard", "app"},
-}
+# The package in layers, read from its folders: a module's layer is its top-level folder (``text``, ``inference``
+# ...) or, for a module at the root, its own name. Every import points down this list, or stays in its layer:
+LAYERS = [
+    "version", "data", "text", "config", "measurement",  # package data, plain data and pure functions; results files
+    "spans",  # span candidates and greedy decoding (used by the networks and the pipeline)
+    "modeling",  # the networks
+    "checkpoints",  # reading, writing and assembling checkpoints; deltas; the bundled defaults
+    "inference",  # the pipeline, the families' steps, decoding
+    "runtimes",  # bf16 / int8 encoders, ONNX export and runtime
+    "evaluation",  # metrics, tasks, the harness: over a model it is given
+    "training",  # the trainer, objectives, corpus: over a model it is given
+    "model", "loading", "gliner_bench",  # the api: GLiNER (and its reference-style evaluate / train_model), by name
+    "bench",  # the grid of jobs, which loads models by name
+    "leaderboard",  # tables and plots from results files
+    "app",  # the Gradio demo
+    "cli",
+]
 
 
 def package_modules() -> dict[str, Path]:
@@ -147,19 +140,9 @@ def module_graph() -> dict[str, set[str]]:
 
 
 def node_of(module: str) -> str:
-    """The layer of a module: the runner, the api, a sub-package, the CLI, the base modules, or the core (the
-    rest)."""
+    """The layer of a module: its top-level folder under the package, or its own name at the root."""
     parts = module.split(".")
-    inner = ".".join(parts[1:])
-    if inner in RUNNER:
-        return "runner"
-    if module == PACKAGE or inner in API:
-        return "api"
-    if len(parts) > 1 and parts[1] in SUBPACKAGES:
-        return parts[1]
-    if module == f"{PACKAGE}.cli":
-        return "cli"
-    return "base" if len(parts) > 1 and parts[1] in BASE else "core"
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def layer_graph() -> dict[str, set[str]]:
@@ -178,25 +161,37 @@ def _assert_acyclic(graph: dict[str, set[str]]) -> None:
         raise AssertionError(f"import cycle: {cycle}\ngraph: {graph}") from None
 
 
+def test_every_folder_and_root_module_has_a_layer():
+    assert {node_of(m) for m in package_modules()} <= set(LAYERS), "place the new folder in LAYERS"
+
+
 def test_the_layers_import_one_way():
     graph = layer_graph()
     _assert_acyclic(graph)
     for layer, targets in graph.items():
-        assert targets <= ALLOWED[layer], f"{layer} imports {targets - ALLOWED[layer]}"
+        higher = {t for t in targets if LAYERS.index(t) > LAYERS.index(layer)}
+        assert not higher, f"{layer} imports the higher layers {sorted(higher)}"
 
 
 def test_each_import_points_down_the_layers():
-    """The module that breaks a rule, named (the layer test says only which layers)."""
+    """The module that breaks the rule, named (the layer test says only which layers)."""
     for module, targets in module_graph().items():
-        bad = {t for t in targets if node_of(t) != node_of(module) and node_of(t) not in ALLOWED[node_of(module)]}
+        bad = {t for t in targets if LAYERS.index(node_of(t)) > LAYERS.index(node_of(module))}
         assert not bad, f"{module} ({node_of(module)}) imports {sorted(bad)}"
+
+
+def test_no_module_takes_part_in_an_import_cycle():
+    """Counting imports inside functions: no module reaches itself through the package's imports."""
+    _assert_acyclic(module_graph())
 
 
 def test_the_leaderboard_reads_only_results_files():
     for module, targets in module_graph().items():
         if module.startswith(f"{PACKAGE}.leaderboard"):
             foreign = {t for t in targets if not t.startswith(f"{PACKAGE}.leaderboard")}
-            assert foreign <= {f"{PACKAGE}.results", f"{PACKAGE}.bootstrap"}, f"{module} imports {foreign}"
+            assert foreign <= {f"{PACKAGE}.measurement", f"{PACKAGE}.measurement.results",
+                               f"{PACKAGE}.measurement.bootstrap", f"{PACKAGE}.config",
+                               f"{PACKAGE}.config.registry"}, f"{module} imports {foreign}"
 
 
 def test_evaluation_never_imports_training():

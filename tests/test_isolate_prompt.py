@@ -10,8 +10,10 @@ from conftest import make_model
 
 from gliner_bench import GLiNERConfig
 from gliner_bench.config import ConfigError
+from gliner_bench.inference.tokenization import tokenize_batch
 from gliner_bench.modeling.encoder import prompt_isolation_bias, prompt_positions
-from gliner_bench.processing import normalize_labels, prompt_words, tokenize_batch
+from gliner_bench.text.labels import normalize_labels
+from gliner_bench.text.prompts import prompt_words
 
 LABELS = ["person", "city"]
 SHORT = "Ada Lovelace lived in London .".split()
@@ -79,7 +81,7 @@ def test_the_field_is_checked(tiny_backbone):
 def test_the_field_survives_saving_and_the_export_computes_it(tiny_backbone, tmp_path):
     pytest.importorskip("onnxruntime")
     from gliner_bench import GLiNER
-    from gliner_bench.onnx_backend.export import export_onnx
+    from gliner_bench.runtimes.onnx.export import export_onnx
 
     model = make_model(tiny_backbone, isolate_prompt=True)
     model.save_pretrained(tmp_path / "saved")

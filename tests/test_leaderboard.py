@@ -22,7 +22,7 @@ from gliner_bench.leaderboard.tables import (
     to_markdown,
     zero_shot_tasks,
 )
-from gliner_bench.results import make_record, result_path, write_json_atomic
+from gliner_bench.measurement.results import make_record, result_path, write_json_atomic
 
 ENV = {"date": "2026-12-01T10:00:00+00:00", "device": "cpu", "device_name": "test cpu", "torch_threads": 2,
        "torch": "2.13.0", "transformers": "5.0", "gliner_bench": "0.1.0"}
@@ -287,7 +287,7 @@ def test_lower_precision_results_stay_out_of_the_f1_tables_and_are_labelled_in_t
 # ---------------------------------------------------------------------------------------------- intervals, units
 def counted(name, arch, task, per_unit, unit="sentence", language=None):
     """An evaluate record with per-unit counts (tp, predicted, gold) and their interval, as the harness writes it."""
-    from gliner_bench import bootstrap
+    from gliner_bench.measurement import bootstrap
 
     counts = bootstrap.counts_from_json(per_unit)
     rec = evaluate(name, arch, task, bootstrap.micro_f1(counts))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import int8_runs
 
-from gliner_bench import GLiNER, load_options
+from gliner_bench import GLiNER
+from gliner_bench.checkpoints import load_options
 
 CKPT = str(Path(__file__).parent / "fixtures" / "parity" / "span_markerV0")
 TEXT = "Angela Merkel visited Paris on Tuesday."

@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import int8_runs, make_model
 
-from gliner_bench.processing import normalize_labels
+from gliner_bench.text.labels import normalize_labels
 
 LABELS = ["person", "company", "location", "date"]
 

@@ -18,10 +18,12 @@ from parity_helpers import assert_same_entities, replay_run
 
 from gliner_bench import GLiNER
 from gliner_bench.cli import main
-from gliner_bench.onnx_backend import MANIFEST_FILE
-from gliner_bench.onnx_backend.export import ExportError, export_onnx
-from gliner_bench.onnx_backend.runtime import ExportFolderError
-from gliner_bench.processing import normalize_labels, prompt_words, tokenize_batch
+from gliner_bench.inference.tokenization import tokenize_batch
+from gliner_bench.runtimes.onnx import MANIFEST_FILE
+from gliner_bench.runtimes.onnx.export import ExportError, export_onnx
+from gliner_bench.runtimes.onnx.runtime import ExportFolderError
+from gliner_bench.text.labels import normalize_labels
+from gliner_bench.text.prompts import prompt_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 STAND_IN = FIXTURES / "tiny_label_tokenizer"  # bi_span_legacy's label tokenizer (see test_parity_bi.py)
@@ -187,7 +189,7 @@ def test_what_cannot_be_exported_is_refused_before_anything_is_written(case, mes
 
 
 def test_lower_precision_and_unknown_quantisation_are_refused(span_model, tmp_path, monkeypatch):
-    from gliner_bench import int8
+    from gliner_bench.runtimes import int8
 
     with pytest.raises(ExportError, match="quantize"):
         export_onnx(span_model, tmp_path / "a", quantize="int4")
@@ -262,7 +264,7 @@ def test_a_bundled_default_exported_gives_its_entities(name, tmp_path):
 def test_smoothing_keeps_the_function_and_flattens_the_activations(span_model):
     """The smoothed copy an int8 export is traced from computes the same logits in fp32, from activations whose
     channels are more even (what per-tensor int8 activations need)."""
-    from gliner_bench.smoothing import SmoothedLinear, activation_maxima, smoothed_copy
+    from gliner_bench.runtimes.smoothing import SmoothedLinear, activation_maxima, smoothed_copy
 
     with torch.no_grad():  # one outlier channel into the first layer's inputs, as real BERT encoders have
         span_model.model.token_rep_layer.bert_layer.model.embeddings.LayerNorm.weight[3] *= 50
@@ -286,7 +288,7 @@ def test_smoothing_keeps_the_function_and_flattens_the_activations(span_model):
 
 
 def test_a_token_head_scores_many_labels_in_blocks_with_the_same_logits(exports, monkeypatch):
-    from gliner_bench.onnx_backend.runtime import OnnxBiModule
+    from gliner_bench.runtimes.onnx.runtime import OnnxBiModule
 
     _, onnx, expected = exports("bi_token")
     fwd = expected["forward"][0]

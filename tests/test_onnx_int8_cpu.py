@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from gliner_bench import GLiNER, environment
-from gliner_bench.onnx_backend import MANIFEST_FILE
-from gliner_bench.onnx_backend.export import INT8_SCHEME, ExportError, export_onnx
-from gliner_bench.onnx_backend.runtime import ExportFolderError, check_int8_scheme
+from gliner_bench import GLiNER
+from gliner_bench.measurement import environment
+from gliner_bench.runtimes.onnx import MANIFEST_FILE
+from gliner_bench.runtimes.onnx.export import INT8_SCHEME, ExportError, export_onnx
+from gliner_bench.runtimes.onnx.runtime import ExportFolderError, check_int8_scheme
 
 EPYC_ROME = "processor\t: 0\nmodel name\t: AMD EPYC 7B12\nflags\t\t: fpu sse2 avx avx2 fma bmi2 sha_ni\n"
 SAPPHIRE = ("model name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu avx avx2 avx512f avx512_vnni avx512_bf16 "

@@ -18,7 +18,9 @@ import torch
 from parity_helpers import assert_same_entities
 
 from gliner_bench import GLiNER
-from gliner_bench.processing import normalize_labels, prompt_words, tokenize_batch
+from gliner_bench.inference.tokenization import tokenize_batch
+from gliner_bench.text.labels import normalize_labels
+from gliner_bench.text.prompts import prompt_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 CASES = sorted(p.name for p in FIXTURES.iterdir()  # uni-encoders; others: test_parity_{bi,relex,decoder}.py

@@ -16,8 +16,8 @@ import torch
 from parity_helpers import assert_same_entities, replay_run
 
 from gliner_bench import GLiNER
-from gliner_bench.checkpoint import CheckpointError
-from gliner_bench.processing import tokenize_batch
+from gliner_bench.checkpoints.files import CheckpointError
+from gliner_bench.inference.tokenization import tokenize_batch
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.name.startswith("bi_") and (p / "expected.json").is_file())

@@ -20,7 +20,10 @@ import pytest
 import torch
 
 from gliner_bench import GLiNER
-from gliner_bench.processing import normalize_labels, relex_prompt_words, split_words, tokenize_batch
+from gliner_bench.inference.tokenization import tokenize_batch
+from gliner_bench.text.labels import normalize_labels
+from gliner_bench.text.prompts import relex_prompt_words
+from gliner_bench.text.words import split_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.name.startswith("relex_") and (p / "expected.json").is_file())

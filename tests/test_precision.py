@@ -9,12 +9,13 @@ import torch
 from conftest import exact_int8, int8_runs, make_model
 from torch import nn
 
-from gliner_bench import GLiNER, precision
+from gliner_bench import GLiNER
+from gliner_bench.bench.grid import Job
 from gliner_bench.cli import main
-from gliner_bench.evaluation.grid import Job
-from gliner_bench.int8 import Int8Linear
 from gliner_bench.loading import load_model
 from gliner_bench.modeling.encoder import Backbone
+from gliner_bench.runtimes import precision
+from gliner_bench.runtimes.int8 import Int8Linear
 
 TEXT = "Angela Merkel met Emmanuel Macron in Paris on Tuesday."
 LABELS = ["person", "city", "date"]
@@ -91,7 +92,7 @@ def test_int8_linear_is_close_to_the_linear_and_each_row_is_independent_of_its_b
 
 
 def test_int8_without_an_int8_matmul_is_a_clear_error(span_model, monkeypatch):
-    from gliner_bench import int8
+    from gliner_bench.runtimes import int8
 
     monkeypatch.setattr(int8, "int8_matmul_available", lambda: False)
     with pytest.raises(RuntimeError, match="use precision='fp32' or 'bf16'"):
@@ -99,7 +100,7 @@ def test_int8_without_an_int8_matmul_is_a_clear_error(span_model, monkeypatch):
 
 
 def test_int8_where_the_product_saturates_falls_back_to_fp32_with_a_warning(span_model, tmp_path, monkeypatch):
-    from gliner_bench import int8
+    from gliner_bench.runtimes import int8
 
     span_model.save_pretrained(tmp_path / "m")
     monkeypatch.setattr(int8, "int8_product_exact", lambda: False)
@@ -121,7 +122,7 @@ def _saturating_int_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize("kernel, exact", [(_saturating_int_mm, False),
                                            (lambda a, w: a.to(torch.int32) @ w.to(torch.int32), True)])
 def test_the_int8_probe_tells_a_saturating_kernel_from_an_exact_one(monkeypatch, kernel, exact):
-    from gliner_bench import int8
+    from gliner_bench.runtimes import int8
 
     monkeypatch.setattr(torch, "_int_mm", kernel)
     int8.int8_product_exact.cache_clear()
@@ -201,7 +202,7 @@ def test_int8_smooths_each_encoder_linear_from_calibration(span_model, tmp_path)
 def test_smoothing_moves_an_outlier_channel_into_the_weights():
     """Activations with one channel 60x the others: per-token int8 alone leaves the other channels ~2 levels;
     smoothed (same function), the product is several times closer to fp32."""
-    from gliner_bench.smoothing import ALPHA
+    from gliner_bench.runtimes.smoothing import ALPHA
 
     gen = torch.Generator().manual_seed(0)
     linear = nn.Linear(64, 48)

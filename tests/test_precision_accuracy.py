@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import int8_runs
 
-from gliner_bench import environment
 from gliner_bench.loading import bundled_path
+from gliner_bench.measurement import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "leaderboards" / "precision"

@@ -2,7 +2,8 @@ import itertools
 
 import pytest
 
-from gliner_bench.processing import normalize_labels, plan_windows, split_words
+from gliner_bench.text.labels import normalize_labels
+from gliner_bench.text.words import plan_windows, split_words
 
 
 def test_split_words_matches_reference_regex_with_char_offsets():
@@ -52,7 +53,7 @@ def test_plan_windows_cover_every_span_of_max_width():
 def test_words_mask_keeps_indices_when_a_word_has_no_subtoken(tiny_backbone):
     from transformers import AutoTokenizer
 
-    from gliner_bench.processing import tokenize_batch
+    from gliner_bench.inference.tokenization import tokenize_batch
 
     tok = AutoTokenizer.from_pretrained(tiny_backbone)
     words = ["tim", "\u200b", "cook"]  # the zero-width space is a word to the splitter, nothing to BERT
@@ -66,7 +67,7 @@ def test_words_mask_keeps_indices_when_a_word_has_no_subtoken(tiny_backbone):
 def test_words_mask_pooling_modes(tiny_backbone):
     from transformers import AutoTokenizer
 
-    from gliner_bench.processing import tokenize_batch
+    from gliner_bench.inference.tokenization import tokenize_batch
 
     tok = AutoTokenizer.from_pretrained(tiny_backbone)
     words = ["apple", "zyx"]  # "zyx" is not in the tiny vocabulary: three subtokens

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from gliner_bench import GLiNER
-from gliner_bench.decoding import RelationCandidate, Span, attach_relations, merge_window_relations
 from gliner_bench.evaluation.metrics import entity_prf, relation_prf
+from gliner_bench.spans.decoding import RelationCandidate, Span, attach_relations, merge_window_relations
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 LABELS = ["person", "organization", "location", "date"]
@@ -162,7 +162,10 @@ def test_token_relex_ignores_batch_padding():
                [(e["start"], e["end"], e["label"]) for e in want_entities[0]]
         assert [key(r) for r in relations[i]] == [key(r) for r in want_relations[0]]
     assert relations[0] and relations[1]
-    from gliner_bench.processing import normalize_labels, relex_prompt_words, split_words, tokenize_batch
+    from gliner_bench.inference.tokenization import tokenize_batch
+    from gliner_bench.text.labels import normalize_labels
+    from gliner_bench.text.prompts import relex_prompt_words
+    from gliner_bench.text.words import split_words
 
     cfg = model.config
     prompt = relex_prompt_words(normalize_labels(LABELS), normalize_labels(RELATIONS), cfg.ent_token, cfg.sep_token,
@@ -217,7 +220,7 @@ def test_fresh_relex_model_adds_the_relation_token(tiny_backbone):
 def test_relation_candidates_are_strict_ordered_and_limited_to_kept_spans():
     import torch
 
-    from gliner_bench.candidates import relation_candidates
+    from gliner_bench.spans.candidates import relation_candidates
 
     spans = [(0, 1), (3, 3), (5, 6)]
     pairs = [(0, 1), (1, 0), (0, 2), (2, 1)]

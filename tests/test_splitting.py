@@ -14,8 +14,8 @@ import pytest
 
 from gliner_bench import GLiNER, GLiNERConfig
 from gliner_bench.config import ConfigError
-from gliner_bench.processing import WORD_PATTERN, split_words, to_words
-from gliner_bench.splitting import SPLITTERS, get_splitter
+from gliner_bench.text.splitting import SPLITTERS, get_splitter
+from gliner_bench.text.words import WORD_PATTERN, split_words, to_words
 
 REFERENCE = re.compile(r"\w+(?:[-_]\w+)*|\S")  # gliner 0.2.29 data_processing/tokenizer.py:49
 # format characters a "unicode" word may hold: soft hyphen, ZWNJ, ZWJ (inside words and emoji sequences),
@@ -249,8 +249,8 @@ def test_100k_characters_of_text_split_well_under_a_second():
 # ------------------------------------------------------------------------------------------------ WNUT-16
 @pytest.fixture(scope="module")
 def wnut():
-    from gliner_bench.evaluation.data import DataError
     from gliner_bench.evaluation.tasks import get_task, load_split
+    from gliner_bench.text.records import DataError
 
     try:
         task = get_task("wnut16")

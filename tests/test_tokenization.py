@@ -8,8 +8,8 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from gliner_bench.processing import split_words, tokenize_batch
-from gliner_bench.tokenization import Row, WordTokenizer
+from gliner_bench.inference.tokenization import Row, WordTokenizer, tokenize_batch
+from gliner_bench.text.words import split_words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
 TEXTS = ["Angela Merkel met Emmanuel Macron in Paris on Tuesday.",

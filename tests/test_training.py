@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from conftest import make_model
 
 from gliner_bench import GLiNER
-from gliner_bench.evaluation.data import Example, read_file
 from gliner_bench.evaluation.harness import above, predict
 from gliner_bench.evaluation.metrics import entity_report
+from gliner_bench.text.records import Example, read_file
 from gliner_bench.training.collate import make_batch
 from gliner_bench.training.labels import sample_label_sets, share_label_sets
 from gliner_bench.training.losses import focal_bce, negative_mask
@@ -258,7 +258,7 @@ def test_a_positives_synonyms_are_never_its_negatives(tmp_path):
 
 @pytest.mark.parametrize("span_mode", ["markerV0", "token_level"])
 def test_decoder_training_learns_to_generate_the_type_names(tiny_backbone, tiny_gpt2, tmp_path, span_mode):
-    from gliner_bench.generation import label_token_ids
+    from gliner_bench.inference.generation import label_token_ids
     from gliner_bench.training.collate import BLANK_ENTITY
 
     model = make_model(tiny_backbone, embed_ent_token=False, labels_decoder=tiny_gpt2, decoder_mode="span",

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .. import checkpoint as ckpt
-from ..capabilities import Capabilities, capabilities_of
-from ..defaults import DEFAULTS as RECIPES
+from ..checkpoints import files as ckpt
+from ..config.capabilities import Capabilities
+from ..config.defaults import DEFAULTS as RECIPES
+from ..config.registry import capabilities_of
 from ..loading import BUNDLED_PREFIX, bundled_names, bundled_path, load_model
 from . import serving as app_serving
 

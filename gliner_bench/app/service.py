@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from ..capabilities import Capabilities
+from ..config.capabilities import Capabilities
 from .limits import InputError
 from .models import ModelPool
 

@@ -1,7 +1,7 @@
 """How the app serves each model: the fastest path that keeps its answers, or fp32 torch with a note saying why not.
 
 ``serving="int8"`` (the app's default): a uni- or bi-encoder is exported to ONNX with int8 encoder MatMuls
-(``onnx_backend/export.py``, the "u8u8" scheme: the same answers on every x86 CPU, >= 97.4% of fp32's entities on
+(``runtimes/onnx/export.py``, the "u8u8" scheme: the same answers on every x86 CPU, >= 97.4% of fp32's entities on
 WNUT-16 dev) into a temporary folder the pool owns, and served through onnxruntime. Decoders and relex models have no
 ONNX graphs and run in torch fp32. When an exportable model cannot be exported (onnxruntime missing, an export
 error), it runs in torch fp32 and every panel of that model says so. ``serving="fp32"``: torch fp32 everywhere.
@@ -38,13 +38,13 @@ def check_serving(serving: str) -> str:
 def serve(model, name: str, serving: str, workdir: Path | None) -> Served:
     """``model`` (a loaded fp32 ``GLiNER``) as the app serves it. ``workdir``: where exports are written (needed
     with ``serving="int8"`` only)."""
-    from ..onnx_backend.export import EXPORTABLE
+    from ..runtimes.onnx.export import EXPORTABLE
 
     if check_serving(serving) == "fp32" or model.config.architecture not in EXPORTABLE:
         return Served(model, FP32)
     try:
         from ..model import GLiNER
-        from ..onnx_backend.export import export_onnx
+        from ..runtimes.onnx.export import export_onnx
 
         folder = export_onnx(model, Path(tempfile.mkdtemp(prefix=f"{_safe(name)}-", dir=workdir)), quantize="int8")
         return Served(GLiNER.from_pretrained(str(folder)), INT8)

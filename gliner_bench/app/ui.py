@@ -12,18 +12,27 @@ import json
 import logging
 import threading
 from functools import partial
+from html import escape
 from importlib import resources
 
 import gradio as gr
 
-from html import escape
-
-from ..capabilities import Capabilities
+from ..config.capabilities import Capabilities
 from . import examples as app_examples
 from . import leaderboard_view, render, service
 from .leaderboard_view import LeaderboardView
-from .limits import (LIMITS, LIMITS_TEXT, InputError, check_count, check_flag, check_models, check_string, check_text,
-                     check_threshold, parse_labels)
+from .limits import (
+    LIMITS,
+    LIMITS_TEXT,
+    InputError,
+    check_count,
+    check_flag,
+    check_models,
+    check_string,
+    check_text,
+    check_threshold,
+    parse_labels,
+)
 from .models import ModelPool, in_background
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from .data import DataError, Example, bio_spans
+from ..text.records import DataError, Example, bio_spans
 
 
 class Source(NamedTuple):

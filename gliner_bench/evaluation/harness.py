@@ -32,10 +32,10 @@ import statistics
 import time
 from collections.abc import Sequence
 
-from .. import bootstrap
-from ..label_pool import label_pool
-from ..processing import words_from_tokens
-from .data import DataError, Example
+from ..measurement import bootstrap
+from ..text.label_pool import label_pool
+from ..text.records import DataError, Example
+from ..text.words import words_from_tokens
 from .metrics import as_dict, entity_report, prf
 from .tasks import Task
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..text.records import examples_from_items
 from . import harness
-from .data import examples_from_items
 from .metrics import prf
 
 

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..text.records import DataError, Example, from_hf_rows, read_file
 from . import corpora
-from .data import DataError, Example, from_hf_rows, read_file
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results import ResultsError, read_result
+from ..measurement.results import ResultsError, read_result
 
 
 @dataclass

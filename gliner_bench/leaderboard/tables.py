@@ -28,12 +28,11 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from .. import bootstrap
+from ..config import registry
+from ..measurement import bootstrap
 from .collect import column_of, precision_of, text_mode
 
-FAMILIES = {"UniEncoderSpan": "uni", "UniEncoderToken": "uni", "BiEncoderSpan": "bi", "BiEncoderToken": "bi",
-            "UniEncoderSpanDecoder": "decoder", "UniEncoderTokenDecoder": "decoder",
-            "UniEncoderSpanRelex": "relex", "UniEncoderTokenRelex": "relex"}
+FAMILIES = {a.name: a.family for a in registry.ARCHITECTURES}
 THROUGHPUT_BATCH = 8  # the batch size of the main table's throughput column
 MEAN = "zero-shot mean"
 SEPARATOR = "seen in training (not ranked) \u2192"

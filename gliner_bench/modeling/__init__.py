@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..config import GLiNERConfig
-from .bi import BiEncoderSpan, BiEncoderToken
-from .decoder import UniEncoderSpanDecoder, UniEncoderTokenDecoder
-from .relex import UniEncoderSpanRelex, UniEncoderTokenRelex
-from .uni import UniEncoderSpan, UniEncoderToken
+from ..config import GLiNERConfig, registry
+from . import bi, decoder, relex, uni
 
+# Each architecture's module class: the class of its name in modeling/<family>.py (config/registry.py).
+FAMILY_MODULES = {"uni": uni, "bi": bi, "decoder": decoder, "relex": relex}
 MODEL_CLASSES: dict[str, type[nn.Module]] = {
-    "UniEncoderSpan": UniEncoderSpan,
-    "UniEncoderToken": UniEncoderToken,
-    "BiEncoderSpan": BiEncoderSpan,
-    "BiEncoderToken": BiEncoderToken,
-    "UniEncoderSpanDecoder": UniEncoderSpanDecoder,
-    "UniEncoderTokenDecoder": UniEncoderTokenDecoder,
-    "UniEncoderSpanRelex": UniEncoderSpanRelex,
-    "UniEncoderTokenRelex": UniEncoderTokenRelex,
-}
+    a.name: getattr(FAMILY_MODULES[a.family], a.name) for a in registry.ARCHITECTURES}
 
 
 def build_model(config: GLiNERConfig) -> nn.Module:

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
 
-from ..candidates import relex_token_candidates
 from ..config import GLiNERConfig
+from ..spans.candidates import relex_token_candidates
 from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, pad_spans, projection_mlp
 from .uni import Encoded, UniEncoder, UniEncoderSpan
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..candidates import relex_span_candidates, relex_token_candidates
 from ..config import GLiNERConfig
+from ..spans.candidates import relex_span_candidates, relex_token_candidates
 from .encoder import extract_label_vectors
 from .layers import SpanMarkerV0, SpanRepLayer, TokenScorer, pad_spans, projection_mlp
 from .relation_layers import RelationsRepLayer, TriplesScoreLayer

@@ -12,8 +12,14 @@ import torch
 from torch import nn
 
 from ..config import GLiNERConfig
-from .encoder import (TextEncoder, backbone_config, extract_label_vectors, extract_word_vectors,
-                      prompt_isolation_bias, prompt_positions)
+from .encoder import (
+    TextEncoder,
+    backbone_config,
+    extract_label_vectors,
+    extract_word_vectors,
+    prompt_isolation_bias,
+    prompt_positions,
+)
 from .layers import BiLSTM, SpanRepLayer, TokenScorer, projection_mlp
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..evaluation.data import Example
+from ..text.records import Example
 
 
 @dataclass

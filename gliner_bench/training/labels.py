@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..evaluation.data import Example
+from ..text.records import Example
 
 
 def sample_label_sets(examples: Sequence[Example], rng: random.Random, max_types: int = 25,

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 import torch
 
-from ..evaluation.data import Example
 from ..modeling.layers import pad_spans
-from ..processing import LabelSet, prompt_words, relex_prompt_words
+from ..text.labels import LabelSet
+from ..text.prompts import prompt_words, relex_prompt_words
+from ..text.records import Example
 from .batch import Batch, Rows, relation_targets
 from .labels import sample_label_sets, share_label_sets
 from .losses import adjacency_loss, focal_bce, generation_loss, relation_loss, span_loss, token_loss
@@ -216,7 +217,7 @@ def generation_objective(model, enc, batch: Batch, vectors: torch.Tensor | None 
     """The decoder's summed cross-entropy on the type names of the batch's gold spans (teacher forcing on
     ``[span vector, the span's words, name tokens + EOS]``), as upstream's span mode trains it. ``vectors``
     (N, H): the gold spans' decoder-width vectors in row order (default: the span decoder's)."""
-    from ..generation import label_token_ids, word_token_ids
+    from ..inference.generation import label_token_ids, word_token_ids
 
     rows = [[(s, e) for s, e, _ in spans] for spans in batch.decoder_spans]
     if not any(rows):

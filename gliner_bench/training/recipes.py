@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..defaults import CONFIGS, DEFAULTS, MINILM, SMOLLM2, config_for, default
+from ..config.defaults import CONFIGS, DEFAULTS, MINILM, SMOLLM2, config_for, default
 from .trainer import TrainConfig
 
 __all__ = ["CONFIGS", "MINILM", "RECIPES", "SMOLLM2", "Recipe", "config_for", "recipe", "train_config"]

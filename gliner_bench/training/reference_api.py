@@ -98,8 +98,8 @@ def train_model(model, train_dataset: Sequence[dict], eval_dataset: Sequence[dic
                 compile_model: bool = False, output_dir: str | Path | None = None, **training_kwargs) -> TrainResult:
     """The reference's ``train_model``: ``training_args`` from ``create_training_args``, or its arguments as
     keywords (with ``output_dir``)."""
-    from ..evaluation.data import examples_from_items
     from ..evaluation.reference_api import evaluate
+    from ..text.records import examples_from_items
     from .trainer import train
 
     if freeze_components:

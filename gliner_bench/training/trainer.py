@@ -24,9 +24,9 @@ from pathlib import Path
 
 import torch
 
-from ..delta import save_delta
-from ..evaluation.data import Example
-from ..lora import LoRA, backbone_prefixes
+from ..checkpoints.delta import save_delta
+from ..checkpoints.lora import LoRA, backbone_prefixes
+from ..text.records import Example
 from .collate import make_batch
 from .objectives import Objective, objective_for
 
@@ -80,7 +80,7 @@ def _schedule(cfg: TrainConfig):
 
 
 def _optimizer(model, cfg: TrainConfig, lora: LoRA | None = None) -> torch.optim.Optimizer:
-    encoder = {id(p) for p in model.model.token_rep_layer.bert_layer.model.parameters()}
+    encoder = {id(p) for p in model.text_encoder().parameters()}
     groups = {"encoder": [] if lora is None else list(lora.parameters()), "head": []}
     for p in model.model.parameters():
         if p.requires_grad:
@@ -97,7 +97,7 @@ def make_lora(model, cfg: TrainConfig) -> LoRA:
     roles = backbone_prefixes(net)
     prefixes = [p for role, p in roles.items() if role != "decoder"]
     rows = {}
-    embeddings = net.token_rep_layer.bert_layer.model.get_input_embeddings()
+    embeddings = model.text_encoder().get_input_embeddings()
     base_vocab = model.tokenizer.vocab_size  # rows past it are the tokens GLiNER added (<<ENT>>, <<SEP>>, ...)
     if embeddings.weight.size(0) > base_vocab:
         name = next(n for n, m in net.named_modules() if m is embeddings)
@@ -257,7 +257,7 @@ def _round_to_storage(model, lora: LoRA, dtype: torch.dtype = torch.float16) -> 
 def delta_base_is_packaged(model, lora: LoRA) -> bool:
     """Whether a compact delta of this run would rebuild: loading one builds the model from its config on the
     packaged backbones and checks their digests, so the run's backbones (before its LoRA) must be those."""
-    from ..lora import backbone_digests
+    from ..checkpoints.lora import backbone_digests
 
     fresh = type(model).from_config(model.config)
     return backbone_digests(fresh.model, lora.row_starts) == lora.base_digests

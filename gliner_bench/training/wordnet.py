@@ -65,7 +65,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ..processing import split_words
+from ..text.words import split_words
 from .wordnet_categories import CATEGORIES, COMPATIBLE, RIVALS, TITLES, Category
 from .wordnet_db import LEXFILES, Synset, WordNet, clean_lemma, load, parse_data, parse_index
 

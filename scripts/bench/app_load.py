@@ -31,9 +31,16 @@ from pathlib import Path
 from gliner_bench.app import examples, service
 from gliner_bench.app.limits import LIMITS, parse_labels
 from gliner_bench.app.models import ModelPool
-from gliner_bench.app.ui import (DISCOVERY_THRESHOLD, RELATION_THRESHOLD, _entity_only, _schema, build_app, serve,
-                                 warm_up)
-from gliner_bench.environment import describe
+from gliner_bench.app.ui import (
+    DISCOVERY_THRESHOLD,
+    RELATION_THRESHOLD,
+    _entity_only,
+    _schema,
+    build_app,
+    serve,
+    warm_up,
+)
+from gliner_bench.measurement.environment import describe
 
 ALL = examples.COMPARE + examples.RELATIONS + examples.DISCOVERY + examples.MANY
 

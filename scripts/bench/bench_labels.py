@@ -44,10 +44,10 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "results" / "bench_labels.json"))
     args = ap.parse_args()
 
-    from gliner_bench import environment
-    from gliner_bench.label_pool import label_pool
-    from gliner_bench.results import write_json_atomic
-    from gliner_bench.throughput import sample_texts
+    from gliner_bench.measurement import environment
+    from gliner_bench.measurement.results import write_json_atomic
+    from gliner_bench.measurement.throughput import sample_texts
+    from gliner_bench.text.label_pool import label_pool
 
     counts = [int(x) for x in args.labels.split(",")]
     texts, _ = sample_texts(args.texts, args.words)

@@ -66,9 +66,9 @@ def main() -> int:
     if not args.ref_python:
         ap.error("pass --ref-python (or set GLINER_REF_PYTHON) to a python with gliner==0.2.29 installed")
 
-    from gliner_bench import environment
-    from gliner_bench.results import write_json_atomic
-    from gliner_bench.throughput import sample_texts
+    from gliner_bench.measurement import environment
+    from gliner_bench.measurement.results import write_json_atomic
+    from gliner_bench.measurement.throughput import sample_texts
 
     texts = sample_texts(args.texts, args.words)[0] if args.texts_from == "sample" else tweet_pairs(args.texts)
     labels = ["person", "organization", "location", "date", "product"]
@@ -219,7 +219,7 @@ def key(path: str) -> str:
 def export_paths(ckpt: Path, paths: list[str], scratch: Path) -> dict[str, Path]:
     """ONNX export folders of ``ckpt`` for the onnx paths (fp32, int8)."""
     from gliner_bench import GLiNER
-    from gliner_bench.onnx_backend.export import export_onnx
+    from gliner_bench.runtimes.onnx.export import export_onnx
 
     wanted = [p for p in paths if p.startswith("onnx")]
     if not wanted:

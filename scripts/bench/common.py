@@ -77,9 +77,10 @@ def calibrate_threshold(directory: Path, texts: list[str], labels: list[str], qu
     realistic few candidates through (an untrained head would otherwise pass half of them, and the figures
     would time Python decoding of junk rather than the model)."""
     from gliner_bench import GLiNER
-    from gliner_bench.options import CallOptions
-    from gliner_bench.processing import normalize_labels, split_words
-    from gliner_bench.tokenization import Row
+    from gliner_bench.inference.options import CallOptions
+    from gliner_bench.inference.tokenization import Row
+    from gliner_bench.text.labels import normalize_labels
+    from gliner_bench.text.words import split_words
 
     model = GLiNER.from_pretrained(directory)
     label_set = normalize_labels(labels)

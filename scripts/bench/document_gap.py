@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 from gliner_bench import GLiNER
-from gliner_bench.environment import describe
 from gliner_bench.evaluation import harness
 from gliner_bench.evaluation.metrics import calibration_pairs, entity_report, expected_calibration_error
 from gliner_bench.evaluation.tasks import get_task, load_split
-from gliner_bench.results import write_json_atomic
+from gliner_bench.measurement.environment import describe
+from gliner_bench.measurement.results import write_json_atomic
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 

@@ -33,11 +33,11 @@ def main() -> int:
 
     import torch
 
-    from gliner_bench import environment
     from gliner_bench.evaluation import harness, metrics
     from gliner_bench.evaluation.tasks import get_task, load_split
     from gliner_bench.loading import load_model
-    from gliner_bench.results import slug, write_json_atomic
+    from gliner_bench.measurement import environment
+    from gliner_bench.measurement.results import slug, write_json_atomic
 
     torch.set_num_threads(args.threads)
     task = get_task("wnut16")
@@ -82,8 +82,8 @@ def load_path(spec: str, path: str, load_model, scratch: str):
     if not path.startswith("onnx"):
         return load_model(spec, "cpu", path)
     from gliner_bench import GLiNER
-    from gliner_bench.onnx_backend.export import export_onnx
-    from gliner_bench.results import slug
+    from gliner_bench.measurement.results import slug
+    from gliner_bench.runtimes.onnx.export import export_onnx
 
     quantize = path.partition("-")[2] or None
     folder = export_onnx(load_model(spec, "cpu"), Path(scratch) / f"gliner-bench-{slug(spec)}-{path}", quantize)
