@@ -1,23 +1,22 @@
 """gliner-bench: the GLiNER family of zero-shot NER models, reimplemented, benchmarked and demonstrated.
 
 ``GLiNER`` (and with it torch and transformers) loads on first use, so ``import gliner_bench`` and the torch-free
-parts (the leaderboard, results files, metrics, decoding, capabilities) stay light.
+parts (the leaderboard, results files, metrics, decoding, the registry) stay light.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .config import ARCHITECTURES, GLiNERConfig
+from .config import ARCHITECTURES, GLiNERConfig, registry
 
 if TYPE_CHECKING:
     from .model import GLiNER
 
 from .version import __version__
 
-_ARCHITECTURE_CLASSES = ("UniEncoderSpanGLiNER", "UniEncoderTokenGLiNER", "BiEncoderSpanGLiNER",
-                         "BiEncoderTokenGLiNER", "UniEncoderSpanDecoderGLiNER", "UniEncoderTokenDecoderGLiNER",
-                         "UniEncoderSpanRelexGLiNER", "UniEncoderTokenRelexGLiNER")  # the reference's names
+# the reference's class names, one per architecture of the registry (model.py defines them)
+_ARCHITECTURE_CLASSES = tuple(a.reference_class for a in registry.ARCHITECTURES)
 __all__ = ["ARCHITECTURES", "GLiNER", "GLiNERConfig", "__version__", *_ARCHITECTURE_CLASSES]
 
 # name -> the module that defines it, imported on first access

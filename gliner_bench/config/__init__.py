@@ -3,7 +3,14 @@
 (``capabilities.py``). Torch-free: the CLI, the app and the leaderboard read it before any model loads."""
 
 from . import registry
-from .schema import ARCHITECTURES, SUBTOKEN_POOLING, ConfigError, GLiNERConfig, check_field_types, derive_architecture
+from .schema import (
+           ARCHITECTURES,
+           SUBTOKEN_POOLING,
+           ConfigError,
+           GLiNERConfig,
+           check_field_types,
+           derive_architecture,
+)
 
 __all__ = ["ARCHITECTURES", "SUBTOKEN_POOLING", "ConfigError", "GLiNERConfig", "check_field_types",
            "derive_architecture", "registry"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import registry
-from .registry import MINILM, SMOLLM2
+from .registry import MINILM
 from .schema import GLiNERConfig
 
 _COMMON = {"model_name": MINILM, "hidden_size": 256, "max_width": 12, "dropout": 0.3, "max_len": 384,

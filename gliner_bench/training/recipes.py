@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..config.defaults import CONFIGS, DEFAULTS, MINILM, SMOLLM2, config_for, default
+from ..config.defaults import CONFIGS, DEFAULTS, config_for, default
+from ..config.registry import MINILM, SMOLLM2
 from .trainer import TrainConfig
 
 __all__ = ["CONFIGS", "MINILM", "RECIPES", "SMOLLM2", "Recipe", "config_for", "recipe", "train_config"]
