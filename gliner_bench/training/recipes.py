@@ -57,10 +57,12 @@ _TRAIN_OVERRIDES = {"UniEncoderSpan": {"corpus_negatives": 10},
                                               "corpus_negatives": 10},
                     "UniEncoderTokenDecoder": {"lora_rank": 8, "lora_alpha": 16.0, "steps": 1200}}
 
-# uni-span and uni-token read passages (train.jsonl's sentences plus 5,653 runs of consecutive Brown sentences,
-# median 112 words): with isolate_prompt, CoNLL-03 valid per-document F1 20.8 -> 47.4 (uni-span; passages alone
-# 33.1) and 54.5 -> 62.7 (uni-token) (docs/documents.md).
+# uni-span, uni-token and bi-token read passages (train.jsonl's sentences plus 5,653 runs of consecutive Brown
+# sentences, median 112 words): CoNLL-03 valid per-document F1 20.8 -> 47.4 (uni-span, with isolate_prompt;
+# passages alone 33.1), 54.5 -> 62.7 (uni-token, with isolate_prompt), 55.4 -> 59.8 (bi-token: no prompt in its
+# text to isolate) (docs/documents.md).
 _DATA = {"UniEncoderSpan": "train_passages.jsonl", "UniEncoderToken": "train_passages.jsonl",
+         "BiEncoderToken": "train_passages.jsonl",
          "UniEncoderSpanRelex": "relex_train.jsonl",
          "UniEncoderTokenRelex": "relex_train.jsonl"}
 
