@@ -1,4 +1,4 @@
-"""ONNX export (``gliner-bench export``) and running an export through onnxruntime (``onnx_backend``).
+"""ONNX export (``gliner-bench export``) and running an export through onnxruntime (``runtimes/onnx``).
 
 Parity: every exportable reference fixture (uni and bi, tests/fixtures/parity) is exported, loaded back with
 ``GLiNER.from_pretrained`` and must give the reference's logits within 1e-3 and its entities. The fixtures' texts,
