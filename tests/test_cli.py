@@ -87,8 +87,9 @@ def test_train_set_changes_the_recipes_model_config_for_a_trial(tmp_path, capsys
 
 
 def test_train_reads_the_recipes_own_file_of_the_built_corpus_by_default(tmp_path, capsys, monkeypatch):
-    """uni-span trains on passages (train_passages.jsonl), bi-span on sentences: without --data, each recipe reads its
-    own file of $GLINER_BENCH_DATA; without a recipe, --data is required."""
+    """uni-span trains on passages (train_passages.jsonl), decoder-span on sentences: without --data, each recipe
+    reads its own file of $GLINER_BENCH_DATA; without a recipe, --data is required. An output folder holding another
+    run's checkpoint is refused with what to do, not resumed into."""
     row = {"tokenized_text": ["Angela", "Merkel", "visited", "Paris", "."], "ner": [[0, 1, "person"], [3, 3, "city"]]}
     (tmp_path / "train_passages.jsonl").write_text(json.dumps(row) + "\n")
     monkeypatch.setenv("GLINER_BENCH_DATA", str(tmp_path))
@@ -96,7 +97,9 @@ def test_train_reads_the_recipes_own_file_of_the_built_corpus_by_default(tmp_pat
             "--set", "hidden_size=64"]
     assert main(["train", "--recipe", "uni-span", *args]) == 0
     assert "train_passages.jsonl (the uni-span recipe's file" in capsys.readouterr().err
-    assert main(["train", "--recipe", "bi-span", *args[:2], "--steps", "1", "--no-progress"]) != 0  # absent here
+    assert main(["train", "--recipe", "bi-span", *args[:2], "--steps", "1", "--no-progress"]) != 0  # uni-span's run
+    assert "was written by another run" in capsys.readouterr().err
+    assert main(["train", "--recipe", "decoder-span", *args[:2], "--steps", "1", "--no-progress"]) != 0  # absent
     assert f"{tmp_path / 'train.jsonl'}: cannot be read" in capsys.readouterr().err
     assert main(["train", "--model", CKPT, "--output", str(tmp_path / "m")]) == 2
     assert "--data is required with --model" in capsys.readouterr().err

@@ -226,6 +226,12 @@ def _resume(objective: Objective, model, lora: LoRA | None, optimizer, scheduler
     """Restore the trainable tensors, optimizer, schedule and RNG of checkpoint ``last``: (step, history)."""
     state = torch.load(last / STATE_FILE, weights_only=True)
     trainable = _trainable_state(model, lora)
+    differ = sorted(set(trainable) ^ set(state["trainable"]) | {k for k, v in state["trainable"].items()
+                                                               if k in trainable and trainable[k].shape != v.shape})
+    if differ:
+        raise ValueError(f"{last} was written by another run: its trainable tensors differ from this model's "
+                         f"({len(differ)}, e.g. {differ[0]}). Train into a new --output, or pass --no-resume to "
+                         "start over in this one.")
     for key, value in state["trainable"].items():
         trainable[key].copy_(value)
     objective.weights_changed(model)
