@@ -194,6 +194,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "hidden_size": cfg.hidden_size,
         "max_width": cfg.max_width,
         "max_len_words": cfg.max_len,
+        "window_words": cfg.words_per_window,
         "max_tokens": model.max_tokens,
         "span_mode": cfg.span_mode,
         "num_rnn_layers": cfg.num_rnn_layers,

@@ -142,8 +142,8 @@ class GLiNER(nn.Module):
                              "with `gliner-bench export --model <checkpoint> --output <folder>` and load that folder.")
         if extra.max_width is not None:
             config.max_width = extra.max_width
-        if max_length is not None:
-            config.max_len = max_length
+        if max_length is not None:  # the window asked for, instead of the checkpoint's own (window_words)
+            config.max_len, config.window_words = max_length, None
         if word_splitter is not None:
             config.word_splitter = word_splitter
             config.__post_init__()  # validates it

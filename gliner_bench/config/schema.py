@@ -88,6 +88,10 @@ class GLiNERConfig:
     # uni-encoders: the label prompt's tokens attend to the prompt only, so label vectors do not drift with the
     # text's length (docs/documents.md; the reference ignores the key and lets them read the text)
     isolate_prompt: bool = False
+    # words per window when our pipeline windows a long text (null: max_len). Shorter windows keep a span model's
+    # scores near those of its training context on whole documents (docs/documents.md); the reference ignores the
+    # key and truncates a text at max_len words instead
+    window_words: int | None = None
     extra: dict = field(default_factory=dict)  # fields we do not use, written back unchanged
 
     def __post_init__(self) -> None:
@@ -112,6 +116,10 @@ class GLiNERConfig:
             )
         if self.max_width < 1 or self.max_len < 1:
             raise ConfigError("Fields 'max_width' and 'max_len' must be positive integers.")
+        if self.window_words is not None and self.window_words <= self.max_width:
+            raise ConfigError(f"Field 'window_words' is {self.window_words}; a window must hold more words than "
+                              f"the longest span (max_width {self.max_width}), so that windows can overlap by a "
+                              "whole span. Give a larger number, or null for max_len.")
         if self.word_splitter is not None and (not isinstance(self.word_splitter, str)
                                                or self.word_splitter not in SPLITTERS):
             raise ConfigError(
@@ -131,6 +139,12 @@ class GLiNERConfig:
     @property
     def is_token_level(self) -> bool:
         return self.span_mode == "token_level"
+
+    @property
+    def words_per_window(self) -> int:
+        """Most words the pipeline encodes in one window: ``window_words`` when set (at most ``max_len``), else
+        ``max_len``."""
+        return min(self.window_words, self.max_len) if self.window_words is not None else self.max_len
 
     @property
     def splitter(self) -> str:

@@ -103,7 +103,7 @@ class Pipeline:
                 continue
             set_id = label_of_text[i]
             counts = text.counts()
-            fits = whole[set_id] + sum(counts) <= room and len(counts) <= cfg.max_len
+            fits = whole[set_id] + sum(counts) <= room and len(counts) <= cfg.words_per_window
             split = not fits and whole[set_id] > room // 2 and family.splits_labels
             if (set_id, split) not in groups_of:
                 groups = self.label_groups(family, label_sets[set_id], room // 2 if split else None,
@@ -115,7 +115,7 @@ class Pipeline:
                 if budget < cfg.max_width + 1:
                     raise ValueError(family.prompt_overflow_message(label_sets[set_id], room - budget,
                                                                     self.max_tokens))
-                for start, end in plan_windows(counts, cfg.max_len, budget, min_overlap=cfg.max_width + 1):
+                for start, end in plan_windows(counts, cfg.words_per_window, budget, min_overlap=cfg.max_width + 1):
                     items.append(_Item(i, start, end, ps_id, sum(counts[start:end])))
         if not prompt_sets:  # only empty texts
             prompt_sets = [PromptSet(ls, 0, Pieces([], [])) for ls in label_sets]

@@ -3,6 +3,8 @@ test), with the entity scores' expected calibration error.
 
     .venv/bin/python scripts/bench/document_gap.py --models bundled:uni-span,bundled:bi-span [--documents 60]
         [--max-length 32] [--set isolate_prompt=true] [--output leaderboards/documents/valid.json]
+    .venv/bin/python scripts/bench/document_gap.py --models bundled:bi-span --max-length 384,128,64,32 \
+        --units document --documents 0   # a window sweep: whole documents only, one row per window
 
 Each model reads the dataset's own words (the benchmark's ``words`` protocol) with the four labels person,
 organization, location, miscellaneous; micro-F1 at 0.5 and at the best threshold of a sweep, per sentence and per
@@ -54,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", required=True, help="comma-separated checkpoints (bundled:<name> or folders)")
     ap.add_argument("--documents", type=int, default=60, help="first N validation documents (0: all)")
-    ap.add_argument("--max-length", type=int, help="window length in words (from_pretrained(max_length=))")
+    ap.add_argument("--max-length", help="window length in words (from_pretrained(max_length=)); a comma-separated "
+                    "list measures each (default: the checkpoint's own)")
+    ap.add_argument("--units", default="sentence,document", help="sentence, document, or both (default)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="config change (JSON value)")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--output", help="write the figures here (JSON)")
@@ -66,20 +70,25 @@ def main(argv: list[str] | None = None) -> int:
         docs = docs[:args.documents]
         keep = {d.document for d in docs}
         sentences = [s for s in sentences if s.document in keep]
+    units = args.units.split(",")
+    if not units or any(u not in ("sentence", "document") for u in units):
+        ap.error(f"--units {args.units!r}: give sentence, document or sentence,document")
+    lengths = [int(n) for n in args.max_length.split(",")] if args.max_length else [None]
+    examples = {"sentence": sentences, "document": docs}
     rows = []
     for name in args.models.split(","):
-        model = GLiNER.from_pretrained(name, max_length=args.max_length)
-        for item in args.set:
-            field, _, value = item.partition("=")
-            setattr(model.config, field, json.loads(value))
-        start = time.perf_counter()
-        row = {"model": name, "max_length": model.config.max_len, "set": args.set,
-               "sentence": measure(model, task, sentences, args.batch_size),
-               "document": measure(model, task, docs, args.batch_size)}
-        row["seconds"] = round(time.perf_counter() - start, 1)
-        rows.append(row)
-        print(f"{name} max_len={row['max_length']} {' '.join(args.set)}: sentence {line(row['sentence'])} | "
-              f"document {line(row['document'])} [{row['seconds']} s]", flush=True)
+        for length in lengths:
+            model = GLiNER.from_pretrained(name, max_length=length)
+            for item in args.set:
+                field, _, value = item.partition("=")
+                setattr(model.config, field, json.loads(value))
+            start = time.perf_counter()
+            row = {"model": name, "max_length": model.config.max_len, "set": args.set,
+                   **{unit: measure(model, task, examples[unit], args.batch_size) for unit in units}}
+            row["seconds"] = round(time.perf_counter() - start, 1)
+            rows.append(row)
+            print(f"{name} max_len={row['max_length']} {' '.join(args.set)}: "
+                  + " | ".join(f"{unit} {line(row[unit])}" for unit in units) + f" [{row['seconds']} s]", flush=True)
     if args.output:
         write_json_atomic(Path(args.output), {"task": "conll03 validation", "documents": len(docs),
                                               "sentences": len(sentences), "batch_size": args.batch_size, "environment": describe(), "rows": rows})
