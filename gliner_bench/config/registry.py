@@ -82,10 +82,13 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
 ARCHITECTURES: tuple[Architecture, ...] = (
     # The label prompt reads only itself (isolate_prompt): its [ENT] vectors no longer drift as the text grows.
     # With passages in training, CoNLL-03 valid per-document F1 went 20.8 -> 47.4 (docs/documents.md).
-    Architecture("UniEncoderSpan", "uni", "span", "uni-span", {"isolate_prompt": True}),
+    # window_words: the window of a 384 / 192 / 128 / 96 / 64 / 48 / 32-word sweep with the best valid per-document
+    # F1 at 0.5, where it gains a point or more (scripts/bench/document_gap.py; leaderboards/documents/
+    # valid_windows.json): uni-span 47.4 -> 53.7, bi-span 51.3 -> 56.2, bi-token 59.8 -> 62.4 (uni-token: +0.6).
+    Architecture("UniEncoderSpan", "uni", "span", "uni-span", {"isolate_prompt": True, "window_words": 32}),
     Architecture("UniEncoderToken", "uni", "token", "uni-token", {"isolate_prompt": True}),  # 54.5 -> 62.7
-    Architecture("BiEncoderSpan", "bi", "span", "bi-span"),
-    Architecture("BiEncoderToken", "bi", "token", "bi-token"),
+    Architecture("BiEncoderSpan", "bi", "span", "bi-span", {"window_words": 64}),
+    Architecture("BiEncoderToken", "bi", "token", "bi-token", {"window_words": 64}),
     # The generation loss (summed over ~30 name tokens a batch) outweighs the focal span loss ~5:1 at upstream's
     # 0.5 and pulls the shared LoRA encoder its way: decoder-span was under-confident at 0.5 (see the training
     # overrides in training/recipes.py).
