@@ -84,7 +84,15 @@ def test_merge_windows_shifts_and_dedupes_keeping_the_most_central_copy():
     w1 = (0, 10, [Span(8, 9, 0, 0.7), Span(1, 2, 0, 0.6)])  # (8, 9) sits at w1's right edge
     w2 = (6, 10, [Span(2, 3, 0, 0.8)])  # the same span (8, 9) in text words, well inside w2
     got = merge_windows([w1, w2])
-    assert got == [Span(8, 9, 0, 0.8), Span(1, 2, 0, 0.6)]
+    assert sorted(got) == [Span(1, 2, 0, 0.6), Span(8, 9, 0, 0.8)]
+
+
+def test_merge_windows_does_not_depend_on_the_threshold():
+    # (8, 9) is owned by w2, where it is most central; w2 scored it below the threshold (no copy), so w1's copy at
+    # its edge is dropped too: predicting at 0.5 keeps what predicting at 0.1 and filtering at 0.5 keeps
+    at_low = merge_windows([(0, 10, [Span(8, 9, 0, 0.7), Span(1, 2, 0, 0.6)]), (6, 10, [Span(2, 3, 0, 0.3)])])
+    at_half = merge_windows([(0, 10, [Span(8, 9, 0, 0.7), Span(1, 2, 0, 0.6)]), (6, 10, [])])
+    assert sorted(s for s in at_low if s.score > 0.5) == sorted(at_half) == [Span(1, 2, 0, 0.6)]
 
 
 def test_flat_owner_table_agrees_with_pairwise_rule_on_random_candidates():

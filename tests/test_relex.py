@@ -118,7 +118,11 @@ def test_merge_window_relations_shifts_and_keeps_the_most_central_copy():
     b = RelationCandidate((2, 2), (4, 5), 0, 0.8)  # the same relation in a window from word 0, 2 words inside
     c = RelationCandidate((0, 0), (1, 1), 1, 0.6)
     merged = merge_window_relations([(2, 5, [a, c]), (0, 12, [b])])
-    assert merged == [RelationCandidate((2, 2), (4, 5), 0, 0.8), RelationCandidate((2, 2), (3, 3), 1, 0.6)]
+    assert merged == [RelationCandidate((2, 2), (4, 5), 0, 0.8)]
+    # c, (2, 2) -> (3, 3) in the text, sits on the first window's edge and 2 words inside the second: the second owns
+    # it, and returned no copy (below the threshold there), so the edge copy is dropped
+    assert merge_window_relations([(2, 5, [a, c]), (0, 12, [b, RelationCandidate((2, 2), (3, 3), 1, 0.4)])]) == [
+        RelationCandidate((2, 2), (4, 5), 0, 0.8), RelationCandidate((2, 2), (3, 3), 1, 0.4)]
 
 
 def test_relation_prf_is_strict_on_spans_type_and_direction():

@@ -77,22 +77,33 @@ def _clash_nested(a: Span, b: Span, multi_label: bool) -> bool:
 
 
 def _merge_most_central(windows: Sequence[tuple[int, int, list]], shift, key, margin) -> list:
-    """Items of overlapping windows in text word indices, each key once, from the window where ``margin``
-    (distance of the item from the window's edges) is largest; the first such window wins ties."""
+    """Items of overlapping windows in text word indices, each key once, from its owner: the window extent, among
+    all that hold the item whole, where ``margin`` (its distance from the extent's edges) is largest; the first
+    such extent wins ties. A copy from any other extent is dropped, even when the owner returned none (it scored
+    below the threshold there), so what is kept never depends on the threshold. Windows of one extent (the label
+    groups of one text window) share it."""
     if len(windows) == 1 and windows[0][0] == 0:
         return list(windows[0][2])
-    best: dict = {}
-    order: list = []
+    extents = list(dict.fromkeys((offset, length) for offset, length, _ in windows))
+    kept, seen = [], set()
     for offset, length, items in windows:
         for item in items:
-            m, shifted = margin(item, length), shift(item, offset)
+            shifted = shift(item, offset)
             k = key(shifted)
-            if k not in best:
-                order.append(k)
-                best[k] = (m, shifted)
-            elif m > best[k][0]:
-                best[k] = (m, shifted)
-    return [best[k][1] for k in order]
+            if k not in seen and _owner(shifted, extents, shift, margin) == (offset, length):
+                seen.add(k)
+                kept.append(shifted)
+    return kept
+
+
+def _owner(item, extents: Sequence[tuple[int, int]], shift, margin) -> tuple[int, int] | None:
+    """The window extent ``(offset, length)`` that owns ``item`` (text word indices); None if none holds it whole."""
+    best, owner = -1, None
+    for offset, length in extents:
+        m = margin(shift(item, -offset), length)
+        if m > best:
+            best, owner = m, (offset, length)
+    return owner
 
 
 def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]], with_source: bool = False) -> list:
