@@ -202,6 +202,15 @@ def test_documents_need_marked_and_consecutive_documents():
         harness.documents(back)
 
 
+def test_first_documents_keeps_their_sentences_and_joins_them():
+    sentences, docs = harness.first_documents(DOCS, 1)
+    assert sentences == list(DOCS[:2]) and docs == harness.documents(DOCS)[:1]
+    sentences, docs = harness.first_documents(DOCS, 0)  # 0: every document
+    assert sentences == list(DOCS) and len(docs) == 2
+    with pytest.raises(ValueError, match="n must be 0"):
+        harness.first_documents(DOCS, -1)
+
+
 def test_the_document_unit_scores_the_same_gold_over_whole_documents(span_model):
     task = Task("toy", "file:-", TOY.labels)
     sent = harness.evaluate(span_model, task, None, DOCS, thresholds=(0.5,))

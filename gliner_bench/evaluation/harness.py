@@ -146,6 +146,18 @@ def documents(examples: Sequence[Example], where: str = "the examples") -> list[
     return [_join(group) for group in docs]
 
 
+def first_documents(sentences: Sequence[Example], n: int, where: str = "the examples"
+                    ) -> tuple[list[Example], list[Example]]:
+    """The first ``n`` documents of ``sentences`` (all when ``n`` is 0): (their sentences, the documents joined)."""
+    if n < 0:
+        raise ValueError(f"n must be 0 (every document) or more, got {n}.")
+    docs = documents(sentences, where)
+    if n:
+        docs = docs[:n]
+    keep = {d.document for d in docs}
+    return [s for s in sentences if s.document in keep], docs
+
+
 def _join(sentences: Sequence[Example]) -> Example:
     tokens, entities, relations = [], [], []
     for ex in sentences:

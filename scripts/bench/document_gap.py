@@ -64,12 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", help="write the figures here (JSON)")
     args = ap.parse_args(argv)
     task = get_task("conll03")
-    sentences = load_split(task, "validation")
-    docs = harness.documents(sentences, "conll03 validation")
-    if args.documents:
-        docs = docs[:args.documents]
-        keep = {d.document for d in docs}
-        sentences = [s for s in sentences if s.document in keep]
+    sentences, docs = harness.first_documents(load_split(task, "validation"), args.documents, "conll03 validation")
     units = args.units.split(",")
     if not units or any(u not in ("sentence", "document") for u in units):
         ap.error(f"--units {args.units!r}: give sentence, document or sentence,document")

@@ -75,12 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", help="write the figures here (JSON)")
     args = ap.parse_args(argv)
     task = get_task("conll03")
-    sentences = load_split(task, "validation")
-    docs = harness.documents(sentences, "conll03 validation")
-    if args.documents:
-        docs = docs[:args.documents]
-    keep = {d.document for d in docs}
-    sentences = [s for s in sentences if s.document in keep]
+    sentences, docs = harness.first_documents(load_split(task, "validation"), args.documents, "conll03 validation")
     groups = [[s for s in sentences if s.document == d.document] for d in docs]
     rows = []
     for name in args.models.split(","):
