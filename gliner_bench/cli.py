@@ -195,6 +195,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "max_width": cfg.max_width,
         "max_len_words": cfg.max_len,
         "window_words": cfg.words_per_window,
+        "score_calibration": cfg.score_calibration,
         "max_tokens": model.max_tokens,
         "span_mode": cfg.span_mode,
         "num_rnn_layers": cfg.num_rnn_layers,

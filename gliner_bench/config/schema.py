@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -92,6 +93,10 @@ class GLiNERConfig:
     # scores near those of its training context on whole documents (docs/documents.md); the reference ignores the
     # key and truncates a text at max_len words instead
     window_words: int | None = None
+    # {"scale": a, "shift": b, ...}: entity scores reported as sigmoid(a * logit(p) + b), fitted on validation
+    # splits so that a score reads as a probability (inference/calibration.py); null: the head's scores as they
+    # are. The reference ignores the key and reports the raw scores
+    score_calibration: dict | None = None
     extra: dict = field(default_factory=dict)  # fields we do not use, written back unchanged
 
     def __post_init__(self) -> None:
@@ -120,6 +125,8 @@ class GLiNERConfig:
             raise ConfigError(f"Field 'window_words' is {self.window_words}; a window must hold more words than "
                               f"the longest span (max_width {self.max_width}), so that windows can overlap by a "
                               "whole span. Give a larger number, or null for max_len.")
+        if self.score_calibration is not None:
+            check_score_calibration(self.score_calibration)
         if self.word_splitter is not None and (not isinstance(self.word_splitter, str)
                                                or self.word_splitter not in SPLITTERS):
             raise ConfigError(
@@ -212,6 +219,16 @@ def derive_architecture(cfg: GLiNERConfig) -> str:
 
 # A field's annotation -> the Python types its JSON value may have (bool is not an int here, an int is a float).
 _FIELD_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,)}
+
+
+def check_score_calibration(value: dict) -> None:
+    """``ConfigError`` unless ``value`` holds a number ``scale`` > 0 and a number ``shift``, both finite."""
+    nums = {k: value.get(k) for k in ("scale", "shift")}
+    bad = [k for k, v in nums.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
+    if bad or nums["scale"] <= 0:
+        raise ConfigError(f"Field 'score_calibration' is {value!r}; it needs a finite number 'scale' > 0 and a finite "
+                          "number 'shift' (scores become sigmoid(scale * logit(p) + shift)), or null for the raw "
+                          "scores.")
 
 
 def check_field_types(config: GLiNERConfig) -> None:

@@ -2,7 +2,8 @@
 
     texts -> words -> subtokens (each text and each prompt tokenised once) -> rows (windows x label groups)
           -> batches (similar lengths together) -> encoder + head (the family's ``score``) -> candidates
-          -> windows merged per text -> greedy decoding -> entity dicts -> the family's ``finish``
+          -> windows merged per text -> greedy decoding -> calibrated scores (a checkpoint's score_calibration)
+          -> entity dicts -> the family's ``finish``
           -> ``TextPrediction`` per text
 
 Nothing here depends on the family: what differs (the prompt, label vectors, the head's outputs, relations,
@@ -18,6 +19,7 @@ from typing import Any
 from ..spans.decoding import Span, greedy_decode, merge_windows
 from ..text.labels import LabelSet
 from ..text.words import Words, plan_windows, to_words
+from .calibration import ScoreCalibration
 from .families import DecodedText, Family, TextPrediction, WindowOutput
 from .options import CallOptions
 from .tokenization import Pieces, Row, WordTokenizer
@@ -63,6 +65,8 @@ class Pipeline:
     def run(self, texts: Sequence[str | Sequence[str]], label_sets: Sequence[LabelSet], label_of_text: Sequence[int],
             settings: Settings, options: CallOptions, device) -> list[TextPrediction]:
         family = self.family.bind(options)
+        calibration = ScoreCalibration.from_field(self.config.score_calibration)
+        raw_threshold = calibration.raw_threshold(settings.threshold)  # the head's scores are not calibrated yet
         words = [to_words(t, self.config.splitter) for t in texts]  # text -> words
         pieces = [self.tokenizer.pieces(w.tokens) for w in words]  # words -> subtokens, once per text
         prompt_sets, items = self._plan(family, pieces, label_sets, label_of_text)
@@ -74,10 +78,10 @@ class Pipeline:
             rows = [Row(prompt_sets[it.prompt_set].prompt, pieces[it.text], it.start, it.end) for it in chunk]
             batch = {k: v.to(device) for k, v in self.tokenizer.batch(rows).items()}
             outputs = family.score(batch, [it.prompt_set for it in chunk], [ps.labels for ps in prompt_sets],
-                                   settings.threshold, settings.multi_label, state)
+                                   raw_threshold, settings.multi_label, state)
             for it, out in zip(chunk, outputs):
                 windows[it.text].append((it.start, it.end - it.start, out, prompt_sets[it.prompt_set].offset))
-        decoded = [_decode(family, w, windows[i], label_sets[label_of_text[i]], settings)
+        decoded = [_decode(family, w, windows[i], label_sets[label_of_text[i]], settings, calibration)
                    for i, w in enumerate(words)]
         return family.finish(decoded)
 
@@ -146,14 +150,20 @@ class Pipeline:
 
 
 def _decode(family: Family, words: Words, windows: list[tuple[int, int, WindowOutput, int]], labels: LabelSet,
-            settings: Settings) -> DecodedText:
-    """One text's windows -> merged candidates -> greedy decoding -> entity dicts."""
+            settings: Settings, calibration: ScoreCalibration) -> DecodedText:
+    """One text's windows -> merged candidates -> greedy decoding -> calibrated scores -> entity dicts.
+
+    Calibration is monotone: decoding the raw candidates gives the same spans, and the final filter on the
+    calibrated score only drops what float rounding let through at the raw threshold."""
     per_window = [(off, n, [c._replace(label=c.label + label_offset) for c in out.candidates] if label_offset
                    else out.candidates) for off, n, out, label_offset in windows]
     merged = merge_windows(per_window, with_source=True)
     source = {(s.start, s.end, s.label): w for s, w in merged}
     candidates = sorted((s for s, _ in merged), key=family.candidate_order)  # one pass's order, whatever windows
     spans = greedy_decode(candidates, flat_ner=settings.flat_ner, multi_label=settings.multi_label)
+    if not calibration.is_identity:
+        spans = [s._replace(score=calibration.score(s.score)) for s in spans]
+        spans = [s for s in spans if s.score > settings.threshold]
     entities = [entity_dict(words, s, labels.names) for s in spans]
     extras = [(off, n, out.extra, label_offset) for off, n, out, label_offset in windows]
     return DecodedText(words, spans, entities, extras, source)
