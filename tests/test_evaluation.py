@@ -495,6 +495,7 @@ def test_results_name_the_weights_of_a_bundled_default_by_their_hash():
     info = model_info(f"bundled:{name}", model)
     assert info["parameters"] == sum(p.numel() for p in model.model.parameters())
     assert info["weights_sha256"] == hashlib.sha256((bundled_path(name) / "delta.safetensors").read_bytes()).hexdigest()
+    assert info["score_calibration"] == model.config.score_calibration  # the map its scores went through
 
 
 # ---------------------------------------------------------------------------------------------- packaged tasks

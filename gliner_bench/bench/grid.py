@@ -107,10 +107,12 @@ def load_cached(spec: str, device: str = "cpu", precision: str = "fp32"):
 
 def model_info(spec: str, model) -> dict:
     """What a results file says of its model; ``weights_sha256`` is the SHA-256 of the weights file the model was
-    loaded from (``None`` for an ``untrained:`` model built in memory)."""
+    loaded from (``None`` for an ``untrained:`` model built in memory); ``score_calibration`` the map its entity
+    scores went through (``None``: raw)."""
     return {"id": spec, "architecture": model.config.architecture, "backbone": model.config.model_name,
             "parameters": model.num_parameters(), "revision": None, "weights_sha256": model.weights_digest(),
-            "precision": model.precision, "backend": model.backend}
+            "precision": model.precision, "backend": model.backend,
+            "score_calibration": model.config.score_calibration}
 
 
 def task_info(task) -> dict:
