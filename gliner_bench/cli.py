@@ -124,7 +124,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.install and result["steps"] >= cfg.steps:
         from .loading import install_bundled
 
-        print(f"installed as bundled:{chosen.name} in {install_bundled(Path(args.output) / 'final', chosen.name)}")
+        print(f"installed as bundled:{chosen.name} in {install_bundled(Path(args.output) / 'final', chosen.name)}; "
+              "its scores are raw until calibrated on validation splits: .venv/bin/python scripts/bench/calibrate.py "
+              f"--models bundled:{chosen.name} --write")
     return 0
 
 
