@@ -52,6 +52,20 @@ def test_no_relation_labels_gives_entities_and_no_relations(relex):
         assert relations == [[], []] and entities[0]
 
 
+def test_without_relation_labels_no_span_vector_is_computed(relex, monkeypatch):
+    """At a threshold near 0 a long text has a candidate for nearly every span (a token head: every run), whose
+    vectors took tens of GB when only entities were asked for; nothing needs them then."""
+    expected = relex.inference([TEXT], LABELS, threshold=0.01)[0]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("span vectors computed with no relation label")
+
+    monkeypatch.setattr(relex.model, "span_vectors", refuse)
+    assert relex.inference([TEXT], LABELS, threshold=0.01)[0] == expected
+    with pytest.raises(AssertionError, match="span vectors computed"):  # they still are when relations are asked
+        relex.inference([TEXT], LABELS, relations=RELATIONS, threshold=0.01)
+
+
 def test_relation_names_equal_to_entity_labels_are_prompted_separately(relex):
     _, relations = relex.inference([TEXT], LABELS, relations=["person", "location"], **LOW)
     assert {r["relation"] for r in relations[0]} <= {"person", "location"} and relations[0]

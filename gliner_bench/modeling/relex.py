@@ -124,11 +124,11 @@ class _Relex:
 
     def relations(self, enc: Encoded, batch: dict[str, torch.Tensor], spans: list[list[tuple[int, int]]],
                   adjacency_threshold: float) -> list[RelexCandidates]:
+        rel = self.relation_prompts(enc.tokens, batch)  # (B, R, D)
+        if rel.size(1) == 0:  # no relation label asked for: no span vector, no pair (E^2) to compute; at a low
+            return [RelexCandidates(s, [], rel.new_zeros(0, 0).cpu()) for s in spans]  # threshold E is huge
         span_idx, mask = pad_spans(spans, enc.words.device)  # (B, E, 2), (B, E)
         reps = self.span_vectors(enc.words, span_idx)  # (B, E, D)
-        rel = self.relation_prompts(enc.tokens, batch)  # (B, R, D)
-        if rel.size(1) == 0:  # no relation label asked for: no pair to score (they grow as E^2)
-            return [RelexCandidates(s, [], rel.new_zeros(0, 0).cpu()) for s in spans]
         pairs, probs = self.score_pairs(reps, mask, rel, adjacency_threshold)
         return [RelexCandidates(s, p, probs[b, : len(p)].cpu()) for b, (s, p) in enumerate(zip(spans, pairs))]
 
