@@ -146,3 +146,35 @@ def test_candidates_from_logits_equal_those_from_probabilities():
             got = span_candidates_from_logits(logits, 7, 5, 0.6, best_label_only=best, label_offset=3)
             assert [s[:3] for s in got] == [s[:3] for s in want]
             assert all(abs(a.score - b.score) < 1e-6 for a, b in zip(got, want))  # sigmoid rounding by shape
+
+
+def test_merge_finds_each_owner_among_nearby_windows_as_a_search_of_all_would():
+    """The owner search looks only at windows starting within the longest window before a span; on a long text
+    with windows in batch order (not offset order) it keeps what a search of every window keeps."""
+    import random
+
+    from gliner_bench.spans.decoding import Span, merge_windows
+    from gliner_bench.text.words import plan_windows
+
+    rng = random.Random(0)
+    windows = []
+    for off, end in plan_windows([rng.randint(1, 3) for _ in range(600)], 32, 60, 13):  # token budget: uneven
+        n = end - off
+        windows.append((off, n, [Span(s, min(n - 1, s + rng.randint(0, 3)), rng.randint(0, 2), rng.random())
+                                 for s in rng.choices(range(n), k=20)]))
+    rng.shuffle(windows)
+
+    def brute_owner(start, end):  # every window, largest margin, first position on ties
+        held = [(min(start - off, off + n - 1 - end), -i) for i, (off, n, _) in enumerate(windows)
+                if off <= start and end < off + n]
+        return -max(held)[1]
+
+    expected, seen = [], set()
+    for i, (off, n, spans) in enumerate(windows):
+        for s in spans:
+            span = Span(s.start + off, s.end + off, s.label, s.score)
+            key = (span.start, span.end, span.label)
+            if key not in seen and brute_owner(span.start, span.end) == i:
+                seen.add(key)
+                expected.append((span, i))
+    assert merge_windows(windows, with_source=True) == expected and len(expected) > 100

@@ -8,6 +8,7 @@ are listed in the reference's order and stably sorted by descending score, so eq
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -76,34 +77,49 @@ def _clash_nested(a: Span, b: Span, multi_label: bool) -> bool:
     return not (disjoint or nested)
 
 
-def _merge_most_central(windows: Sequence[tuple[int, int, list]], shift, key, margin) -> list:
+def _merge_most_central(windows: Sequence[tuple[int, int, list]], shift, key, margin, first) -> list:
     """Items of overlapping windows in text word indices, each key once, from its owner: the window extent, among
     all that hold the item whole, where ``margin`` (its distance from the extent's edges) is largest; the first
-    such extent wins ties. A copy from any other extent is dropped, even when the owner returned none (it scored
-    below the threshold there), so what is kept never depends on the threshold. Windows of one extent (the label
-    groups of one text window) share it."""
+    such extent in ``windows`` wins ties. A copy from any other extent is dropped, even when the owner returned none
+    (it scored below the threshold there), so what is kept never depends on the threshold. Windows of one extent
+    (the label groups of one text window) share it. ``first``: an item's lowest word index."""
     if len(windows) == 1 and windows[0][0] == 0:
         return list(windows[0][2])
-    extents = list(dict.fromkeys((offset, length) for offset, length, _ in windows))
+    extents = _Extents(list(dict.fromkeys((offset, length) for offset, length, _ in windows)))
     kept, seen = [], set()
     for offset, length, items in windows:
         for item in items:
             shifted = shift(item, offset)
             k = key(shifted)
-            if k not in seen and _owner(shifted, extents, shift, margin) == (offset, length):
+            if k not in seen and extents.owner(shifted, shift, margin, first(shifted)) == (offset, length):
                 seen.add(k)
                 kept.append(shifted)
     return kept
 
 
-def _owner(item, extents: Sequence[tuple[int, int]], shift, margin) -> tuple[int, int] | None:
-    """The window extent ``(offset, length)`` that owns ``item`` (text word indices); None if none holds it whole."""
-    best, owner = -1, None
-    for offset, length in extents:
-        m = margin(shift(item, -offset), length)
-        if m > best:
-            best, owner = m, (offset, length)
-    return owner
+class _Extents:
+    """Window extents ``(offset, length)`` in order of first appearance, searchable by offset: only those starting
+    within the longest window's length before an item's first word can hold it whole, so the owner of an item is
+    found among a few extents instead of all of a long text's."""
+
+    def __init__(self, extents: list[tuple[int, int]]):
+        self.by_offset = sorted(range(len(extents)), key=lambda i: extents[i][0])  # positions into ``extents``
+        self.offsets = [extents[i][0] for i in self.by_offset]
+        self.extents, self.longest = extents, max((length for _, length in extents), default=0)
+
+    def owner(self, item, shift, margin, first: int) -> tuple[int, int] | None:
+        """The extent that owns ``item`` (text word indices): largest margin, then first position; None if none
+        holds it whole (a negative margin)."""
+        best = None  # (margin, -position)
+        j = bisect_right(self.offsets, first)  # extents starting at or before the item's first word
+        while j > 0 and self.offsets[j - 1] > first - self.longest:
+            j -= 1
+            pos = self.by_offset[j]
+            offset, length = self.extents[pos]
+            m = margin(shift(item, -offset), length)
+            if m >= 0 and (best is None or (m, -pos) > best):
+                best = (m, -pos)
+        return None if best is None else self.extents[-best[1]]
 
 
 def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]], with_source: bool = False) -> list:
@@ -120,6 +136,7 @@ def merge_windows(window_candidates: Sequence[tuple[int, int, list[Span]]], with
         shift=lambda it, off: (Span(it[0].start + off, it[0].end + off, it[0].label, it[0].score), it[1]),
         key=lambda it: (it[0].start, it[0].end, it[0].label),
         margin=lambda it, length: min(it[0].start, length - 1 - it[0].end),
+        first=lambda it: it[0].start,
     )
     return merged if with_source else [span for span, _ in merged]
 
@@ -142,6 +159,7 @@ def merge_window_relations(window_relations: Sequence[tuple[int, int, list[Relat
                                                r.label, r.score),
         key=lambda r: (r.head, r.tail, r.label),
         margin=lambda r, length: min(r.head[0], r.tail[0], length - 1 - r.head[1], length - 1 - r.tail[1]),
+        first=lambda r: min(r.head[0], r.tail[0]),
     )
 
 
