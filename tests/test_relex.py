@@ -9,6 +9,7 @@ import torch
 
 from gliner_bench import GLiNER
 from gliner_bench.evaluation.metrics import entity_prf, relation_prf
+from gliner_bench.inference.families import relex as family
 from gliner_bench.spans.decoding import RelationCandidate, Span, attach_relations, merge_window_relations
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parity"
@@ -62,8 +63,20 @@ def test_without_relation_labels_no_span_vector_is_computed(relex, monkeypatch):
 
     monkeypatch.setattr(relex.model, "span_vectors", refuse)
     assert relex.inference([TEXT], LABELS, threshold=0.01)[0] == expected
+    monkeypatch.setattr(family, "MAX_RELATION_SPANS", 10**6)  # the token head has ~2,200 candidates here
     with pytest.raises(AssertionError, match="span vectors computed"):  # they still are when relations are asked
         relex.inference([TEXT], LABELS, relations=RELATIONS, threshold=0.01)
+
+
+def test_too_many_relation_candidates_are_refused_with_what_to_do(relex, monkeypatch):
+    """E candidates make E^2 pairs: past the limit a call with relation labels says to raise the threshold, and
+    one without relation labels (no pairs) still answers."""
+    found = relex.inference([TEXT], LABELS, relations=RELATIONS, threshold=0.3)[0][0]
+    assert len(found) > 3  # several candidates
+    monkeypatch.setattr(family, "MAX_RELATION_SPANS", 3)
+    with pytest.raises(ValueError, match=r"At threshold 0.3, \d+ entity candidates .* Raise the threshold"):
+        relex.inference([TEXT], LABELS, relations=RELATIONS, threshold=0.3)
+    assert relex.inference([TEXT], LABELS, threshold=0.3)[0][0]  # entities alone: no pairs, no limit
 
 
 def test_relation_names_equal_to_entity_labels_are_prompted_separately(relex):

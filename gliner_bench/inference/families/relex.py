@@ -22,6 +22,11 @@ from ...text.prompts import relex_prompt_words
 from ..options import CallOptions, RelationOptions
 from .base import DecodedText, Family, TextPrediction, UniModule, WindowOutput
 
+# The relation head scores pairs of a window's entity candidates: E candidates make E^2 pairs (adjacency scores,
+# pair lists, relation probabilities). At a threshold near 0 a 384-word window has tens of thousands of
+# candidates, tens of GB of pairs; past this many a call is refused with what to do instead.
+MAX_RELATION_SPANS = 2048  # 4.2M pairs
+
 
 class RelexModule(UniModule, Protocol):
     """What the relex family needs from its module (``modeling/relex.py``), besides the entity pass (which also
@@ -63,8 +68,18 @@ class RelexFamily(Family):
         found = [self.find(logits[b], lengths[b], len(prompt_sets[i]), threshold, not multi_label)
                  for b, i in enumerate(set_ids)]
         spans = [self.relation_spans(f, threshold) for f in found]
+        self._check_pairs(spans, threshold)
         relex = self.module.relations(out["encoded"], batch, spans, self.options.adjacency_threshold)
         return [WindowOutput(f, r) for f, r in zip(found, relex)]
+
+    def _check_pairs(self, spans: Sequence[Sequence[tuple[int, int]]], threshold: float) -> None:
+        most = max((len(s) for s in spans), default=0)
+        if self.options.labels and most > MAX_RELATION_SPANS:
+            raise ValueError(
+                f"At threshold {threshold:g}, {most} entity candidates in one window would be paired for relations "
+                f"({most * most:,} pairs; the limit is {MAX_RELATION_SPANS} candidates). Raise the threshold "
+                "(relations are found between entities a user would keep, 0.3 or more), or ask for entities "
+                "alone (no relation labels), which needs no pairs at any threshold.")
 
     def relation_spans(self, candidates: list[Span], threshold: float) -> list[tuple[int, int]]:
         """The entity candidates the relation head pairs, as the reference lists them. Span head: each span
