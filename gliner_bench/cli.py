@@ -62,6 +62,10 @@ def cmd_build_data(args: argparse.Namespace) -> int:
     for name, r in manifest.get("relations", {}).items():
         if name.startswith("relex_"):
             print(f"{name}: {r['relations']} relations in {r['with_relations']} examples, types {r['types']}")
+    if "relex" in manifest.get("passages", {}):
+        r = manifest["passages"]["relex"]
+        print(f"relex_train_passages (passages): {r['relations']} relations in {r['with_relations']} of "
+              f"{r['examples']} passages")
     print(f"{len(manifest['type_names'])} type names; sources {', '.join(manifest['sources'])}; "
           f"{args.output}/manifest.json")
     return 0

