@@ -84,8 +84,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 2
         from .training.recipes import recipe
 
-        args.data = str(Path(os.environ.get("GLINER_BENCH_DATA", "data/built")) / recipe(args.recipe).data)
+        built = Path(os.environ.get("GLINER_BENCH_DATA", "data/built"))
+        args.data = str(built / recipe(args.recipe).data)
         print(f"data: {args.data} (the {args.recipe} recipe's file of the built corpus)", file=sys.stderr)
+        if not Path(args.data).is_file():
+            print(f"error: {args.data} does not exist: build the corpus with `gliner-bench build-data --output "
+                  f"{built}` (a build older than this version lacks some of its files), or pass --data.",
+                  file=sys.stderr)
+            return 2
     errors: list[str] = []
     examples = read_file(args.data, errors=errors)
     if errors:

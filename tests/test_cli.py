@@ -100,6 +100,7 @@ def test_train_reads_the_recipes_own_file_of_the_built_corpus_by_default(tmp_pat
     assert main(["train", "--recipe", "bi-span", *args[:2], "--steps", "1", "--no-progress"]) != 0  # uni-span's run
     assert "was written by another run" in capsys.readouterr().err
     assert main(["train", "--recipe", "decoder-span", *args[:2], "--steps", "1", "--no-progress"]) != 0  # absent
-    assert f"{tmp_path / 'train.jsonl'}: cannot be read" in capsys.readouterr().err
+    assert f"{tmp_path / 'train.jsonl'} does not exist: build the corpus with `gliner-bench build-data" in \
+        capsys.readouterr().err
     assert main(["train", "--model", CKPT, "--output", str(tmp_path / "m")]) == 2
     assert "--data is required with --model" in capsys.readouterr().err
