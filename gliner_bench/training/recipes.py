@@ -49,7 +49,8 @@ class Recipe:
 # See docs/training.md, "Trials".
 _TRAIN_OVERRIDES = {"UniEncoderSpan": {"corpus_negatives": 10},
                     "BiEncoderSpan": {"lora_rank": 8, "lora_alpha": 16.0, "steps": 4800, "corpus_negatives": 10},
-                    "UniEncoderSpanRelex": {"lora_rank": 8, "lora_alpha": 16.0, "relation_repeats": 3},
+                    "UniEncoderSpanRelex": {"lora_rank": 8, "lora_alpha": 16.0, "relation_repeats": 3,
+                                            "corpus_negatives": 10},
                     "UniEncoderTokenRelex": {"lora_rank": 8, "lora_alpha": 16.0, "relation_repeats": 3,
                                              "corpus_negatives": 10},
                     "BiEncoderToken": {"lora_rank": 8, "lora_alpha": 16.0, "steps": 4800},
@@ -63,9 +64,12 @@ _TRAIN_OVERRIDES = {"UniEncoderSpan": {"corpus_negatives": 10},
 # Brown sentences, median 112 words): CoNLL-03 valid per-document F1 20.8 -> 47.4 (uni-span, with isolate_prompt;
 # passages alone 33.1), 54.5 -> 62.7 (uni-token, with isolate_prompt), 34.9 -> 51.3 (bi-span, with corpus_negatives,
 # which kept WNUT-16 dev at 46.0 where passages alone gave 39.8), 55.4 -> 59.8 (bi-token) (docs/documents.md).
+# relex-span (fifth session) reads relex_train.jsonl plus the same passages with their sentences' parse relations,
+# with isolate_prompt and corpus_negatives: 25.3 -> 44.4 per document, relation F1 15.3 -> 17.1, WNUT-16 dev
+# 39.5 -> 37.4 (a trial on passages without relations had halved the relation precision).
 _DATA = {"UniEncoderSpan": "train_passages.jsonl", "UniEncoderToken": "train_passages.jsonl",
          "BiEncoderSpan": "train_passages.jsonl", "BiEncoderToken": "train_passages.jsonl",
-         "UniEncoderSpanRelex": "relex_train.jsonl",
+         "UniEncoderSpanRelex": "relex_train_passages.jsonl",  # fifth session: passages with parse relations
          "UniEncoderTokenRelex": "relex_train.jsonl"}
 
 RECIPES: dict[str, Recipe] = {
